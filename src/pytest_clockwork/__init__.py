@@ -1,0 +1,104 @@
+"""pytest-clockwork: infrastructure as pytest fixtures.
+
+Declare resources as Pydantic models in ``conftest.py``; each one bound to a
+module-level name becomes a session-scoped fixture of that name, deployed with
+``pytest --clockwork-apply`` and destroyed at the end.
+
+The names below load on first use, so that the plugin itself (loaded by every pytest
+run) imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_clockwork.assertions.base import (
+        Assertion as Assertion,
+        AssertionFailed as AssertionFailed,
+    )
+    from pytest_clockwork.errors import (
+        ClockworkError as ClockworkError,
+        CompletionError as CompletionError,
+        DeclarationError as DeclarationError,
+        DependencyCycleError as DependencyCycleError,
+        DeploymentError as DeploymentError,
+        EngineUnavailableError as EngineUnavailableError,
+        FileConflictError as FileConflictError,
+        ImageUnavailableError as ImageUnavailableError,
+        LockfileError as LockfileError,
+        NotDeployedError as NotDeployedError,
+        StateError as StateError,
+    )
+    from pytest_clockwork.resources.apple import (
+        AppleContainerResource as AppleContainerResource,
+    )
+    from pytest_clockwork.resources.base import (
+        Resource as Resource,
+    )
+    from pytest_clockwork.resources.blank import (
+        BlankResource as BlankResource,
+    )
+    from pytest_clockwork.resources.container import (
+        ContainerResource as ContainerResource,
+        Healthcheck as Healthcheck,
+    )
+    from pytest_clockwork.resources.docker import (
+        DockerResource as DockerResource,
+    )
+    from pytest_clockwork.resources.file import (
+        FileResource as FileResource,
+    )
+    from pytest_clockwork.resources.git import (
+        GitRepoResource as GitRepoResource,
+    )
+    from pytest_clockwork.settings import (
+        ClockworkSettings as ClockworkSettings,
+        get_settings as get_settings,
+    )
+    from pytest_clockwork.specs import (
+        SpecContext as SpecContext,
+    )
+
+_EXPORTS = {
+    "Assertion": "pytest_clockwork.assertions.base",
+    "AssertionFailed": "pytest_clockwork.assertions.base",
+    "AppleContainerResource": "pytest_clockwork.resources.apple",
+    "BlankResource": "pytest_clockwork.resources.blank",
+    "ClockworkError": "pytest_clockwork.errors",
+    "ClockworkSettings": "pytest_clockwork.settings",
+    "CompletionError": "pytest_clockwork.errors",
+    "ContainerResource": "pytest_clockwork.resources.container",
+    "DeclarationError": "pytest_clockwork.errors",
+    "DependencyCycleError": "pytest_clockwork.errors",
+    "DeploymentError": "pytest_clockwork.errors",
+    "DockerResource": "pytest_clockwork.resources.docker",
+    "EngineUnavailableError": "pytest_clockwork.errors",
+    "FileConflictError": "pytest_clockwork.errors",
+    "FileResource": "pytest_clockwork.resources.file",
+    "GitRepoResource": "pytest_clockwork.resources.git",
+    "Healthcheck": "pytest_clockwork.resources.container",
+    "ImageUnavailableError": "pytest_clockwork.errors",
+    "LockfileError": "pytest_clockwork.errors",
+    "NotDeployedError": "pytest_clockwork.errors",
+    "Resource": "pytest_clockwork.resources.base",
+    "SpecContext": "pytest_clockwork.specs",
+    "StateError": "pytest_clockwork.errors",
+    "get_settings": "pytest_clockwork.settings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_clockwork' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,97 @@
+"""The :class:`Assertion` base: a check of a deployed resource, polled until it passes."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+if TYPE_CHECKING:
+    from pytest_clockwork.resources.base import Resource
+
+
+class AssertionFailed(AssertionError):
+    """An assertion saw something other than what it expected.
+
+    The message is shown as it is, without a traceback: say what was expected, what
+    was seen, and where (the resource, its endpoint).
+    """
+
+
+class Assertion(BaseModel):
+    """A check of a deployed resource; each one on a resource becomes a test item.
+
+    Subclass it and implement :meth:`check`: raise :class:`AssertionFailed` (or fail a
+    plain ``assert``) with a message a person can act on. The check is retried with
+    backoff until it passes or ``timeout`` seconds have gone by, so readiness-style
+    checks need no sleeps.
+
+    Attributes:
+        description: What is checked, in words; it also names the test item.
+        timeout: Seconds to keep retrying before the failure is reported.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    resource_types: ClassVar[tuple[str, ...]] = ()
+    """Names of the resource classes (or their bases) this check fits; empty fits all."""
+
+    description: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+
+    _deadline: float | None = PrivateAttr(default=None)
+
+    def check(self, resource: Resource) -> None:
+        """Check the deployed ``resource`` once.
+
+        Raises:
+            AssertionFailed: What was expected and what was seen.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement check()")
+
+    def verify(self, resource: Resource) -> None:
+        """Run :meth:`check` until it passes or the timeout runs out.
+
+        Raises:
+            AssertionFailed: The last failure, once the timeout has run out.
+        """
+        from tenacity import (
+            Retrying,
+            retry_if_exception_type,
+            stop_after_delay,
+            wait_exponential,
+        )
+
+        retrying = Retrying(
+            stop=stop_after_delay(self.timeout),
+            wait=wait_exponential(multiplier=0.05, min=0.05, max=1.0),
+            retry=retry_if_exception_type(AssertionError),
+            reraise=True,
+        )
+        self._deadline = time.monotonic() + self.timeout
+        for attempt in retrying:
+            with attempt:
+                self.check(resource)
+
+    def attempt_timeout(self, cap: float = 2.0) -> float:
+        """Seconds one attempt may take so that :meth:`verify` ends near its timeout."""
+        deadline = self._deadline or time.monotonic() + self.timeout
+        remaining = deadline - time.monotonic()
+        return max(0.1, min(cap, remaining))
+
+    def fits(self, resource: Resource) -> bool:
+        """Whether this check can be applied to ``resource``."""
+        if not self.resource_types:
+            return True
+        names = {cls.__name__ for cls in type(resource).__mro__}
+        return any(name in names for name in self.resource_types)
+
+    @property
+    def label(self) -> str:
+        """The short name used in test item names (``running``, ``healthcheck``)."""
+        if self.description:
+            return re.sub(r"[^a-zA-Z0-9_-]+", "_", self.description).strip("_").lower()
+        name = type(self).__name__.removesuffix("Assert").removesuffix("Assertion")
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() or "check"

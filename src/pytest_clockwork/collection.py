@@ -1,0 +1,127 @@
+"""Finding resources in conftest files and registering them as session fixtures.
+
+A conftest's module-level resources become fixtures visible exactly where that
+conftest's own fixtures are: registered on its directory's node once pytest has
+collected that directory (or on the session for the rootdir conftest and those above
+it), which is when pytest parses conftest fixtures too.
+
+Nothing here imports pydantic: a conftest can only hold resources if it imported
+``pytest_clockwork``'s resource models, so when those are not loaded there is nothing
+to look for.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_clockwork.resources.base import Resource
+
+RESOURCE_MODULE = "pytest_clockwork.resources.base"
+
+Provider = Callable[["Resource", str], "Resource"]
+
+
+class Declarations:
+    """The resources declared in conftest files, and where each is visible.
+
+    Args:
+        provide: Called by a resource fixture with the resource and the fixture name;
+            returns the fixture value.
+    """
+
+    def __init__(self, provide: Provider) -> None:
+        self._provide = provide
+        self._pending: dict[Path, dict[str, Resource]] = {}
+        self.by_directory: dict[Path, dict[str, Resource]] = {}
+        """Every conftest directory that declares resources, with its bindings."""
+        self._visible: dict[str, list[tuple[pytest.Collector, Resource]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_directory)
+
+    @property
+    def resources(self) -> list[Resource]:
+        """Every declared resource (each once)."""
+        seen: dict[int, Resource] = {}
+        for bindings in self.by_directory.values():
+            for resource in bindings.values():
+                seen.setdefault(id(resource), resource)
+        return list(seen.values())
+
+    def scan(self, module: object, directory: Path) -> dict[str, Resource]:
+        """Find the module-level resources of a conftest module."""
+        base = sys.modules.get(RESOURCE_MODULE)
+        if base is None:
+            return {}
+        from pytest_clockwork.graph import bind
+
+        found = {
+            name: value
+            for name, value in vars(module).items()
+            if isinstance(value, base.Resource) and not name.startswith("_")
+        }
+        if found:
+            bound = bind(found)
+            self._pending[directory] = bound
+            self.by_directory[directory] = bound
+        return found
+
+    def register_above(self, session: pytest.Session) -> None:
+        """Register the rootdir conftest's resources (and those above it) on the session."""
+        rootpath = session.config.rootpath
+        for directory in list(self._pending):
+            if directory == rootpath or not directory.is_relative_to(rootpath):
+                self._register(session, directory)
+
+    def register_directory(self, collector: pytest.Directory) -> None:
+        """Register the resources of the conftest in ``collector``'s directory."""
+        if collector.path in self._pending:
+            self._register(collector, collector.path)
+
+    def _register(self, node: pytest.Collector, directory: Path) -> None:
+        for name, resource in self._pending.pop(directory).items():
+            pytest.register_fixture(
+                name=name, func=self._fixture(name, resource), node=node, scope="session"
+            )
+            self._visible.setdefault(name, []).append((node, resource))
+
+    def _fixture(self, name: str, resource: Resource) -> Callable[[], Any]:
+        provide = self._provide
+
+        def fixture() -> Resource:
+            return provide(resource, name)
+
+        fixture.__name__ = name
+        fixture.__qualname__ = name
+        fixture.__doc__ = f"clockwork resource {name!r} ({type(resource).__name__})"
+        return fixture
+
+    def resolve(self, item: pytest.Item, name: str) -> Resource | None:
+        """The resource that fixture ``name`` gives ``item`` (the nearest conftest's)."""
+        candidates = self._visible.get(name)
+        if not candidates:
+            return None
+        chain = item.listchain()
+        best: tuple[int, Resource] | None = None
+        for node, resource in candidates:
+            if node in chain:
+                depth = chain.index(node)
+                if best is None or depth > best[0]:
+                    best = (depth, resource)
+        return best[1] if best else None
+
+    def used_by(self, item: pytest.Item) -> list[tuple[str, Resource]]:
+        """The resource fixtures ``item`` uses, directly or through other fixtures."""
+        names: Iterable[str] = getattr(item, "fixturenames", ())
+        used = []
+        for name in names:
+            resource = self.resolve(item, name)
+            if resource is not None:
+                used.append((name, resource))
+        return used

@@ -1,0 +1,435 @@
+"""One session's deployment: what is declared, what is needed, deploy, attach, tear down.
+
+This is engine-independent. It completes declarations, turns them into specs, reuses
+kept resources whose declaration is unchanged, hands the rest to the engine level by
+level, waits for readiness, records everything in the stack's state, and builds the
+fixture values: the completed model plus what deployment produced.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pytest_clockwork.engines import choose_engine, create_engine
+from pytest_clockwork.engines.base import Engine, SessionInfo, Task
+from pytest_clockwork.errors import (
+    ClockworkError,
+    DeploymentError,
+    NotDeployedError,
+)
+from pytest_clockwork.graph import ResourceGraph
+from pytest_clockwork.options import Options
+from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.specs import ContainerSpec, Spec, SpecContext
+from pytest_clockwork.state import (
+    ResourceRecord,
+    SessionEntry,
+    StateStore,
+    now,
+    process_started,
+    this_host,
+)
+from pytest_clockwork.teardown import (
+    Outcome,
+    dead_sessions,
+    destroy_records,
+    reap,
+    sweep_containers,
+)
+
+Progress = Callable[[str], None]
+
+
+class Deployment:
+    """Everything clockwork does for one pytest session and one stack.
+
+    Args:
+        rootdir: pytest's rootdir.
+        options: The resolved options.
+        session: The session's ids.
+        owner_pid: The process that owns what is deployed (the xdist controller under
+            xdist); the watchdog and later sessions check whether it still lives.
+        progress: Where "resource ready" lines go (``-v``).
+    """
+
+    def __init__(
+        self,
+        *,
+        rootdir: Path,
+        options: Options,
+        session: SessionInfo,
+        owner_pid: int | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.rootdir = rootdir
+        self.options = options
+        self.session = session
+        self.owner_pid = owner_pid or os.getpid()
+        self.progress = progress or (lambda line: None)
+        self.store = StateStore(rootdir, options.stack)
+        self.engine_name, self.engine_reason = choose_engine(options.engine)
+        self.roots: dict[str, Resource] = {}
+        self.needed: set[str] = set()
+        self.completed: dict[str, Resource] = {}
+        self.deployed: dict[str, Resource] = {}
+        self.failures: dict[str, ClockworkError] = {}
+        self.reused: set[str] = set()
+        self.notes: dict[str, list[str]] = {}
+        """Plan notes per key (what completion did), filled in by the completer."""
+        self.seconds: dict[str, float] = {}
+        self.reaped: list[str] = []
+        self._graph: ResourceGraph | None = None
+        self._engine: Engine | None = None
+        self._started = False
+        self._lock = threading.RLock()
+        self.watchdog: Any = None
+
+    # -- declarations ------------------------------------------------------------------
+
+    def declare(self, resource: Resource) -> None:
+        """Add a root declaration (a resource bound in a conftest)."""
+        key = resource.key
+        if self.roots.get(key) is not resource:
+            self.roots[key] = resource
+            self._graph = None
+
+    @property
+    def graph(self) -> ResourceGraph:
+        """The dependency graph of everything declared so far."""
+        if self._graph is None:
+            self._graph = ResourceGraph.build(self.roots.values())
+        return self._graph
+
+    @property
+    def engine(self) -> Engine:
+        """The engine this session deploys with."""
+        if self._engine is None:
+            self._engine = create_engine(self.engine_name, self.session, self.store)
+        return self._engine
+
+    def plan(self, keys: Iterable[str] | None = None) -> list[list[str]]:
+        """The deploy levels for ``keys`` (the needed resources by default)."""
+        return self.graph.levels(self.needed if keys is None else keys)
+
+    def plan_details(self, key: str) -> list[str]:
+        """Extra plan lines for ``key``: how it was completed, its assertions."""
+        resource = self.graph.nodes[key]
+        lines = list(self.notes.get(key, []))
+        if resource.assertions:
+            lines.append(
+                "assertions: " + ", ".join(type(a).__name__ for a in resource.assertions)
+            )
+        return lines
+
+    # -- completion --------------------------------------------------------------------
+
+    def complete(self, keys: Iterable[str]) -> dict[str, Resource]:
+        """The completed declaration of each key (from the lock, or the model)."""
+        from pytest_clockwork.completion.service import complete_resources
+
+        wanted = [key for key in keys if key not in self.completed]
+        if wanted:
+            self.completed.update(complete_resources(self, wanted))
+        return {key: self.completed[key] for key in keys}
+
+    def spec_of(self, key: str) -> Spec:
+        """The normalised view of a completed resource."""
+        return self.complete([key])[key].spec(SpecContext(rootdir=self.rootdir, key=key))
+
+    # -- apply ---------------------------------------------------------------------------
+
+    def provide(self, key: str) -> Resource:
+        """The fixture value of ``key``: deployed (with apply) or attached."""
+        with self._lock:
+            if self.options.apply:
+                self.ensure(self.needed | {key})
+                if key in self.failures:
+                    raise self.failures[key]
+                return self.deployed[key]
+            return self.attach(key)
+
+    def ensure(self, keys: Iterable[str]) -> None:
+        """Deploy whatever of ``keys`` (and what they need) is not deployed yet."""
+        with self._lock:
+            pending = self.graph.closure(keys) - set(self.deployed) - set(self.failures)
+            if not pending:
+                return
+            try:
+                levels = self.graph.levels(pending)
+                self.complete(pending)
+                tasks = self._tasks(levels, pending)
+            except ClockworkError as exc:
+                for key in pending:
+                    self.failures[key] = exc
+                return
+            self.start()
+            self._deploy(tasks)
+
+    def start(self) -> None:
+        """Register this session in the state, reap dead sessions, start the watchdog."""
+        if self._started:
+            return
+        self._started = True
+        entry = SessionEntry(
+            id=self.session.id,
+            pid=self.owner_pid,
+            pid_started=process_started(self.owner_pid),
+            host=this_host(),
+            started_at=now(),
+            engine=self.engine_name,
+        )
+        with self.store.transaction() as state:
+            state.sessions.setdefault(entry.id, entry)
+        self.reaped = reap(self.store, self.session).destroyed
+        if self.owner_pid == os.getpid():
+            from pytest_clockwork.watchdog import Watchdog
+
+            self.watchdog = Watchdog.start(self.rootdir, self.options.stack, self.session.id)
+
+    def _tasks(self, levels: list[list[str]], pending: set[str]) -> list[list[Task]]:
+        graph = self.graph
+        container_keys = {
+            key
+            for key in graph.nodes
+            if key in pending or key in self.deployed
+            if isinstance(self.spec_of(key), ContainerSpec)
+        }
+        result = []
+        for index, level in enumerate(levels):
+            row = []
+            for key in level:
+                spec = self.spec_of(key)
+                resource = self.completed[key]
+                links = {
+                    other.key for other in resource.connections if other.key in container_keys
+                } | {
+                    other
+                    for other in container_keys
+                    if any(c.key == key for c in graph.nodes[other].connections)
+                }
+                record = ResourceRecord(
+                    key=key,
+                    session=self.session.id,
+                    kind=spec.kind,
+                    engine=self.engine_name,
+                    fingerprint=spec.fingerprint(),
+                    level=index,
+                    spec=spec.to_json(),
+                )
+                row.append(
+                    Task(
+                        spec=spec,
+                        resource=resource,
+                        record=record,
+                        depends_on=tuple(sorted(graph.deps[key])),
+                        links=tuple(sorted(links)) if key in container_keys else (),
+                    )
+                )
+            result.append(row)
+        return result
+
+    def _deploy(self, levels: list[list[Task]]) -> None:
+        fresh = self._adopt_kept(levels)
+        with self.store.transaction() as state:
+            for task in fresh:
+                state.put(task.record)
+        todo = [[task for task in level if task in fresh] for level in levels]
+        todo = [level for level in todo if level]
+        failures = self.engine.deploy(todo, self._ready) if todo else {}
+        with self.store.transaction() as state:
+            for task in fresh:
+                record = state.records.get(task.record.id, task.record)
+                record.created = {**record.created, **task.record.created}
+                if task.key in failures:
+                    record.status = "failed"
+                else:
+                    record.status = "ready"
+                    record.outputs = task.outputs
+                    record.deployed_at = now()
+                    record.seconds = task.record.seconds
+                state.put(record)
+        for level in levels:
+            for task in level:
+                if task.key in failures:
+                    error = failures[task.key]
+                    self.failures[task.key] = (
+                        error
+                        if isinstance(error, ClockworkError)
+                        else DeploymentError(
+                            f"resource {task.key!r} failed to deploy: "
+                            f"{type(error).__name__}: {error}",
+                            resource=task.key,
+                        )
+                    )
+                else:
+                    self.deployed[task.key] = self._deployed_value(task.key, task.outputs)
+                    if task.record.seconds is not None:
+                        self.seconds[task.key] = task.record.seconds
+                        self.progress(
+                            f"clockwork: {task.key} ready in {task.record.seconds:.2f}s"
+                            + (" (reused)" if task.key in self.reused else "")
+                        )
+
+    def _adopt_kept(self, levels: list[list[Task]]) -> list[Task]:
+        """Reuse kept resources whose spec is unchanged; destroy the changed ones.
+
+        Returns:
+            The tasks that still need deploying.
+        """
+        fresh: list[Task] = []
+        replaced: list[ResourceRecord] = []
+        with self.store.transaction() as state:
+            for level in levels:
+                for task in level:
+                    kept = state.kept(task.key)
+                    if kept is None:
+                        fresh.append(task)
+                        continue
+                    alive = create_engine(kept.engine, self.session, self.store).alive(kept)
+                    if alive and kept.fingerprint == task.record.fingerprint:
+                        state.records.pop(kept.id, None)
+                        kept.session = self.session.id
+                        kept.kept = False
+                        kept.expires_at = None
+                        kept.level = task.record.level
+                        state.put(kept)
+                        task.record = kept
+                        task.outputs = dict(kept.outputs)
+                        self.reused.add(task.key)
+                    else:
+                        replaced.append(kept)
+                        fresh.append(task)
+        if replaced:
+            destroy_records(self.store, self.session, replaced)
+        for level in levels:
+            for task in level:
+                if task.key in self.reused:
+                    self.engine.reuse(task)
+                    self._ready(task)
+        return fresh
+
+    def _ready(self, task: Task) -> None:
+        """Wait until ``task``'s resource passes its ``wait_for`` checks."""
+        checks = getattr(task.resource, "wait_for", None) or []
+        if not checks:
+            return
+        value = task.resource.deployed_copy(task.outputs, key=task.key)
+        for check in checks:
+            try:
+                check.verify(value)
+            except AssertionError as exc:
+                raise DeploymentError(
+                    f"resource {task.key!r} did not become ready within {check.timeout:g}s "
+                    f"({type(check).__name__}): {exc}",
+                    resource=task.key,
+                ) from None
+
+    def _deployed_value(self, key: str, outputs: dict[str, Any]) -> Resource:
+        resource = self.completed[key]
+        value = resource.deployed_copy(outputs, key=key)
+        children = {}
+        for name, child in resource.children.items():
+            deployed_child = self.deployed.get(child.key)
+            if deployed_child is not None:
+                deployed_child._parent = value
+                children[name] = deployed_child
+        value._children = children
+        value._connections = [self.deployed.get(other.key, other) for other in resource.connections]
+        return value
+
+    # -- attach --------------------------------------------------------------------------
+
+    def attach(self, key: str) -> Resource:
+        """The value of ``key`` from what the stack has running (no deployment).
+
+        Raises:
+            NotDeployedError: The stack has no live record of it.
+        """
+        if key in self.deployed:
+            return self.deployed[key]
+        state = self.store.read()
+        record = state.kept(key) or next(
+            (
+                r
+                for r in state.records.values()
+                if r.key == key and r.session == self.session.id and r.status == "ready"
+            ),
+            None,
+        )
+        hint = f"run pytest with --clockwork-apply (stack {self.options.stack!r})"
+        if record is None:
+            raise NotDeployedError(
+                f"resource {key!r} is not deployed in stack {self.options.stack!r}: "
+                "run pytest with --clockwork-apply",
+                resource=key,
+            )
+        if not create_engine(record.engine, self.session, self.store).alive(record):
+            raise NotDeployedError(
+                f"resource {key!r} is recorded in stack {self.options.stack!r} but is no "
+                f"longer running: {hint}",
+                resource=key,
+            )
+        for child in self.graph.nodes[key].children.values():
+            self.attach(child.key)
+        self.complete([key])
+        self.deployed[key] = self._deployed_value(key, dict(record.outputs))
+        return self.deployed[key]
+
+    # -- teardown ------------------------------------------------------------------------
+
+    def records(self) -> list[ResourceRecord]:
+        """The records this session owns."""
+        return self.store.read().of_session(self.session.id)
+
+    def teardown(self, *, failed: bool) -> tuple[list[ResourceRecord], Outcome]:
+        """Destroy what this session owns, or keep it as ``--clockwork-keep`` says.
+
+        Returns:
+            The kept records, and what the destruction did.
+        """
+        keep = self.options.keep == "always" or (self.options.keep == "on-failure" and failed)
+        owned = self.records()
+        kept: list[ResourceRecord] = []
+        doomed = owned
+        if keep:
+            expires = self._expiry()
+            with self.store.transaction() as state:
+                for record in owned:
+                    stored = state.records.get(record.id)
+                    if stored is not None and stored.status == "ready":
+                        stored.kept = True
+                        stored.expires_at = expires
+                        kept.append(stored)
+            doomed = [record for record in owned if record.status != "ready"]
+        outcome = destroy_records(self.store, self.session, doomed) if doomed else Outcome()
+        with self.store.transaction() as state:
+            if not any(r.session == self.session.id and not r.kept for r in state.records.values()):
+                state.sessions.pop(self.session.id, None)
+        if self.watchdog is not None:
+            self.watchdog.release(
+                clean=not outcome.failures,
+                kept_until=max((r.expires_at or 0 for r in kept), default=0),
+            )
+        return kept, outcome
+
+    def _expiry(self) -> float | None:
+        if not self.options.ttl:
+            return None
+        from pytest_clockwork.notation import parse_duration
+
+        return now() + parse_duration(self.options.ttl)
+
+    def destroy_stack(self) -> Outcome:
+        """``--clockwork-destroy``: remove everything the stack has, except live sessions'."""
+        self.reaped = reap(self.store, self.session).destroyed
+        state = self.store.read()
+        live = set(state.sessions) - set(dead_sessions(state)) - {self.session.id}
+        records = [r for r in state.records.values() if r.kept or r.session not in live]
+        outcome = destroy_records(self.store, self.session, records) if records else Outcome()
+        if any(record.kind == "container" for record in records):
+            sweep_containers(self.store, self.session)
+        return outcome

@@ -1,0 +1,202 @@
+"""The interface both engines implement, and the session facts they share."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pytest_clockwork.errors import ClockworkError, DeploymentError
+from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.specs import Spec
+from pytest_clockwork.state import ResourceRecord, StateStore
+
+LABEL_PREFIX = "clockwork."
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """Who is deploying: the ids that go into labels, names and records.
+
+    Attributes:
+        id: The session id (shared by all xdist workers with ``--clockwork-share=run``).
+        stack: The stack name.
+        rootdir: pytest's rootdir.
+        root_id: A short id of the rootdir, in labels.
+    """
+
+    id: str
+    stack: str
+    rootdir: Path
+    root_id: str
+
+    def labels(self, key: str | None = None) -> dict[str, str]:
+        """The labels that mark what this session creates (for ``key``, when given)."""
+        labels = {
+            f"{LABEL_PREFIX}managed": "true",
+            f"{LABEL_PREFIX}root": self.root_id,
+            f"{LABEL_PREFIX}stack": self.stack,
+            f"{LABEL_PREFIX}session": self.id,
+        }
+        if key is not None:
+            labels[f"{LABEL_PREFIX}resource"] = key
+        return labels
+
+
+@dataclass
+class Task:
+    """One resource to deploy: its completed declaration, its spec and its record.
+
+    Attributes:
+        depends_on: Keys that must be deployed first.
+        links: Keys of containers it is connected with (they share a network).
+        outputs: Filled in by the engine.
+    """
+
+    spec: Spec
+    resource: Resource
+    record: ResourceRecord
+    depends_on: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The resource's key."""
+        return self.spec.key
+
+
+Ready = Callable[[Task], None]
+"""Called once a task's resource is created: waits until it is ready, or raises."""
+
+
+class Engine(ABC):
+    """Creates and destroys resources from their specs.
+
+    The base class deploys level by level, the resources of a level at the same time,
+    through :meth:`create`; an engine that deploys a whole plan at once (Pulumi)
+    overrides :meth:`deploy` and :meth:`destroy_all` instead.
+
+    Args:
+        session: The deploying session.
+        store: The stack's state, where :meth:`note` records what is created.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, session: SessionInfo, store: StateStore) -> None:
+        self.session = session
+        self.store = store
+
+    # -- what each engine implements ---------------------------------------------------
+
+    @abstractmethod
+    def create(self, task: Task) -> dict[str, Any]:
+        """Create ``task``'s resource, noting each created thing first; return outputs."""
+
+    @abstractmethod
+    def destroy(self, record: ResourceRecord) -> None:
+        """Remove what ``record`` says was created, and nothing else."""
+
+    @abstractmethod
+    def alive(self, record: ResourceRecord) -> bool:
+        """Whether what ``record`` describes still exists (and runs)."""
+
+    def reuse(self, task: Task) -> None:
+        """Bring a kept resource that is being reused up to date (e.g. ``git pull``)."""
+        return None
+
+    def preview(self, levels: list[list[Task]]) -> str | None:
+        """A change summary of what :meth:`deploy` would do, when the engine has one."""
+        return None
+
+    def finish(self, records: list[ResourceRecord]) -> None:
+        """Remove what several records shared (networks, directories) once all are gone."""
+        return None
+
+    # -- shared machinery --------------------------------------------------------------
+
+    def note(self, record: ResourceRecord, what: str, identifier: str) -> None:
+        """Record, durably and before creating it, that ``identifier`` is being created."""
+        record.add_created(what, identifier)
+        with self.store.transaction() as state:
+            stored = state.records.get(record.id)
+            if stored is not None:
+                stored.add_created(what, identifier)
+            else:
+                state.put(record)
+
+    def deploy(self, levels: list[list[Task]], ready: Ready) -> dict[str, BaseException]:
+        """Deploy ``levels`` in order, each level's tasks at the same time.
+
+        A task whose dependency failed is not attempted. Each task's ``outputs`` are
+        filled in, and ``ready`` is called for it before the next level starts.
+
+        Returns:
+            The failures, by key.
+        """
+        failures: dict[str, BaseException] = {}
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="clockwork") as pool:
+            for level in levels:
+                runnable = []
+                for task in level:
+                    blocked = self._blocked(task, failures)
+                    if blocked is None:
+                        runnable.append(task)
+                    else:
+                        failures[task.key] = blocked
+                futures = {pool.submit(self._deploy_one, task, ready): task for task in runnable}
+                try:
+                    wait(futures)
+                except BaseException:
+                    # Ctrl-C or SIGTERM: let running creations finish (they have noted
+                    # what they create), start no more, and let teardown remove it all.
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+                for future, task in futures.items():
+                    error = future.exception()
+                    if error is not None:
+                        failures[task.key] = error
+        return failures
+
+    def _deploy_one(self, task: Task, ready: Ready) -> None:
+        started = time.monotonic()
+        task.outputs = self.create(task)
+        ready(task)
+        task.record.seconds = round(time.monotonic() - started, 3)
+
+    def _blocked(self, task: Task, failures: Mapping[str, BaseException]) -> DeploymentError | None:
+        for dep in task.depends_on:
+            if dep in failures:
+                return DeploymentError(
+                    f"resource {task.key!r} was not deployed because {dep!r}, which it needs, "
+                    f"failed: {failures[dep]}",
+                    resource=task.key,
+                )
+        return None
+
+    def destroy_all(self, levels: list[list[ResourceRecord]]) -> dict[str, BaseException]:
+        """Destroy ``levels`` in order (dependents first), each level at the same time.
+
+        Returns:
+            The failures, by record id; the other records are gone.
+        """
+        failures: dict[str, BaseException] = {}
+        everything = [record for level in levels for record in level]
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="clockwork") as pool:
+            for level in levels:
+                futures = {pool.submit(self.destroy, record): record for record in level}
+                wait(futures)
+                for future, record in futures.items():
+                    error = future.exception()
+                    if error is not None:
+                        failures[record.id] = error
+        try:
+            self.finish(everything)
+        except ClockworkError as exc:
+            failures["finish"] = exc
+        return failures

@@ -1,0 +1,164 @@
+"""Containers for the local engine: image, networks, volumes, start, wait until ready."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from pytest_clockwork.errors import DeploymentError
+from pytest_clockwork.runtimes import runtime_for
+from pytest_clockwork.specs import ContainerSpec
+from pytest_clockwork.state import ResourceRecord
+
+if TYPE_CHECKING:
+    from pytest_clockwork.engines.base import Task
+    from pytest_clockwork.engines.local.engine import LocalEngine
+    from pytest_clockwork.runtimes.dockerd import Observed
+
+LOG_TAIL = 30
+
+
+def container_name(spec: ContainerSpec, session_id: str) -> str:
+    """The container's name: unique per session, so sessions on one host never clash."""
+    return f"{spec.name}-{session_id}"
+
+
+class ContainerDriver:
+    """Creates, checks and removes containers for the local engine."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self.engine = engine
+        self.networks: dict[str, str] = {}
+        """Logical network name → the Docker network this deployment uses for it."""
+
+    def network_for(self, logical: str) -> str:
+        """The Docker network of ``logical``: a kept one being reused, or this session's."""
+        return self.networks.setdefault(logical, f"{logical}-{self.engine.session.id}")
+
+    def create(self, task: Task) -> dict[str, Any]:
+        """Start the container and wait until it runs (and is healthy)."""
+        spec = task.spec
+        assert isinstance(spec, ContainerSpec)
+        runtime = runtime_for(spec.runtime)
+        labels = self.engine.session.labels(spec.key)
+        if spec.runtime == "docker":
+            runtime.ensure_image(spec.image, resource=spec.key)
+        logical = list(spec.networks) or (["clockwork"] if task.links else [])
+        networks: dict[str, list[str]] = {}
+        for name in logical:
+            actual = self.network_for(name)
+            if spec.runtime == "docker":
+                self.engine.note(task.record, "networks", actual)
+                runtime.ensure_network(actual, self.engine.session.labels())
+            networks[actual] = sorted({spec.name, spec.name.rsplit(".", 1)[-1]})
+        for mount in spec.volumes:
+            if not mount.is_bind and spec.runtime == "docker":
+                if not runtime.volume_exists(mount.source):
+                    self.engine.note(task.record, "volumes", mount.source)
+                    runtime.ensure_volume(mount.source, self.engine.session.labels(spec.key))
+            elif mount.is_bind:
+                self.engine.files.make_directory(task.record, mount.source)
+        name = container_name(spec, self.engine.session.id)
+        self.engine.note(task.record, "containers", name)
+        started = runtime.start(spec, name=name, labels=labels, networks=networks)
+        container_id = getattr(started, "id", started)
+        published = self.wait_until_running(spec, container_id) if spec.must_run else {}
+        return {
+            "container_id": container_id,
+            "container_name": name,
+            "host": runtime.published_host() if spec.runtime == "docker" else "127.0.0.1",
+            "ports": published,
+            "networks": {logical_name: self.network_for(logical_name) for logical_name in logical},
+            "runtime": spec.runtime,
+        }
+
+    def wait_until_running(self, spec: ContainerSpec, container_id: str) -> dict[str, int]:
+        """Poll with backoff until the container runs (and is healthy, with a healthcheck).
+
+        Returns:
+            The published ports, ``"80/tcp"`` → host port.
+
+        Raises:
+            DeploymentError: It exited, or did not get there within ``start_timeout``;
+                the error carries the last lines of its logs.
+        """
+        from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
+
+        runtime = runtime_for(spec.runtime)
+        wanted = {port.key for port in spec.ports}
+
+        def ready(seen: Observed | None) -> bool:
+            healthy = spec.healthcheck is None or (seen is not None and seen.health == "healthy")
+            published = spec.runtime != "docker" or (seen is not None and wanted <= set(seen.ports))
+            return seen is not None and seen.status == "running" and healthy and published
+
+        def settled(seen: Observed | None) -> bool:
+            return seen is None or seen.status in ("exited", "dead") or ready(seen)
+
+        started = time.monotonic()
+        seen: Observed | None = Retrying(
+            stop=stop_after_delay(spec.start_timeout),
+            wait=wait_exponential(multiplier=0.02, min=0.02, max=0.5),
+            retry=retry_if_result(lambda seen: not settled(seen)),
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )(runtime.observe, container_id)
+        if seen is not None and ready(seen):
+            return dict(seen.ports)
+        logs = runtime.logs(container_id, tail=LOG_TAIL)
+        if seen is None:
+            what = "disappeared while starting"
+        elif seen.status in ("exited", "dead"):
+            what = f"exited with code {seen.exit_code} instead of running"
+        elif spec.healthcheck is not None:
+            what = (
+                f"was not healthy after {time.monotonic() - started:.0f}s "
+                f"(health: {seen.health}); raise start_timeout or fix the healthcheck"
+            )
+        else:
+            what = f"was still {seen.status!r} after {spec.start_timeout:.0f}s"
+        shown = f"\n--- last {LOG_TAIL} lines of its logs ---\n{logs}" if logs.strip() else ""
+        raise DeploymentError(
+            f"resource {spec.key!r}: container {spec.image!r} {what}{shown}",
+            resource=spec.key,
+            logs=logs,
+        )
+
+    def destroy(self, record: ResourceRecord) -> None:
+        """Remove the record's containers (networks and volumes go in :meth:`finish`)."""
+        runtime = runtime_for(str(record.outputs.get("runtime", "docker")))
+        for name in record.created.get("containers", []):
+            runtime.remove_container(name)
+
+    def finish(self, records: list[ResourceRecord]) -> list[str]:
+        """Remove the networks and volumes these records created, once unused.
+
+        Returns:
+            What is still in use (kept for whoever uses it).
+        """
+        from pytest_clockwork.runtimes import dockerd
+
+        left: list[str] = []
+        for record in records:
+            if record.outputs.get("runtime", "docker") != "docker":
+                continue
+            for network in record.created.get("networks", []):
+                if not dockerd.remove_network(network):
+                    left.append(f"network {network}")
+            for volume in record.created.get("volumes", []):
+                if not dockerd.remove_volume(volume):
+                    left.append(f"volume {volume}")
+        return left
+
+    def alive(self, record: ResourceRecord) -> bool:
+        """Whether the container still exists and runs."""
+        runtime = runtime_for(str(record.outputs.get("runtime", "docker")))
+        container_id = record.outputs.get("container_id")
+        if not container_id:
+            return False
+        seen = runtime.observe(str(container_id))
+        return seen is not None and seen.status == "running"
+
+    def reuse(self, task: Task) -> None:
+        """Adopt a kept container's networks, so new containers join the same ones."""
+        for logical, actual in task.record.outputs.get("networks", {}).items():
+            self.networks.setdefault(logical, actual)

@@ -1,0 +1,110 @@
+"""The local engine: drives Docker (through its SDK) and the filesystem directly."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pytest_clockwork.engines.base import Engine, Task
+from pytest_clockwork.engines.local.files import FileDriver
+from pytest_clockwork.errors import DeploymentError
+from pytest_clockwork.specs import CustomSpec, SpecContext
+from pytest_clockwork.state import ResourceRecord
+
+if TYPE_CHECKING:
+    from pytest_clockwork.engines.local.containers import ContainerDriver
+    from pytest_clockwork.resources.base import Resource
+
+
+class LocalEngine(Engine):
+    """Deploys containers on the local Docker engine and files on the local disk."""
+
+    name: ClassVar[str] = "local"
+
+    @cached_property
+    def containers(self) -> ContainerDriver:
+        """The container driver (imports the Docker SDK on first use)."""
+        from pytest_clockwork.engines.local.containers import ContainerDriver
+
+        return ContainerDriver(self)
+
+    @cached_property
+    def files(self) -> FileDriver:
+        """The file and clone driver."""
+        return FileDriver(self)
+
+    def create(self, task: Task) -> dict[str, Any]:
+        """Create one resource according to its spec's kind."""
+        kind = task.spec.kind
+        if kind == "container":
+            return self.containers.create(task)
+        if kind == "file":
+            return self.files.create_file(task)
+        if kind == "git":
+            return self.files.create_clone(task)
+        if kind == "custom":
+            spec = task.spec
+            assert isinstance(spec, CustomSpec) and spec.resource is not None
+            context = SpecContext(rootdir=self.session.rootdir, key=spec.key)
+            return dict(spec.resource.create(context))
+        return {}
+
+    def destroy(self, record: ResourceRecord) -> None:
+        """Remove what the record created."""
+        if record.kind == "container":
+            self.containers.destroy(record)
+        elif record.kind == "custom":
+            _custom_resource(record).delete(record.outputs)
+        self.files.destroy(record)
+
+    def finish(self, records: list[ResourceRecord]) -> None:
+        """Remove shared networks, volumes and directories once nothing uses them."""
+        if any(
+            record.created.get("networks") or record.created.get("volumes") for record in records
+        ):
+            self.containers.finish(records)
+        self.files.finish(records)
+
+    def alive(self, record: ResourceRecord) -> bool:
+        """Whether the resource still exists (a container still runs)."""
+        if record.kind == "container":
+            return self.containers.alive(record)
+        if record.kind in ("file", "git"):
+            return self.files.alive(record)
+        return record.status == "ready"
+
+    def reuse(self, task: Task) -> None:
+        """Adopt a kept resource: its networks; pull a clone that asks for it."""
+        if task.spec.kind == "container":
+            self.containers.reuse(task)
+        elif task.spec.kind == "git":
+            self.files.pull(task)
+
+
+def _custom_resource(record: ResourceRecord) -> Resource:
+    """Rebuild a custom resource from its record, to call its ``delete``."""
+    from pytest_clockwork.resources.base import Resource
+
+    origin = record.spec.get("class", {})
+    module_name, qualname, path = origin.get("module"), origin.get("qualname"), origin.get("file")
+    module = sys.modules.get(str(module_name))
+    if module is None and path and Path(path).exists():
+        loaded = importlib.util.spec_from_file_location(f"_clockwork_{record.key}", path)
+        if loaded is not None and loaded.loader is not None:
+            module = importlib.util.module_from_spec(loaded)
+            loaded.loader.exec_module(module)
+    if module is None:
+        module = importlib.import_module(str(module_name))
+    cls = module
+    for part in str(qualname).split("."):
+        cls = getattr(cls, part)
+    if not (isinstance(cls, type) and issubclass(cls, Resource)):
+        raise DeploymentError(
+            f"resource {record.key!r}: cannot find its class {qualname} to delete it",
+            resource=record.key,
+        )
+    return cls.model_validate(record.spec.get("settings", {}))

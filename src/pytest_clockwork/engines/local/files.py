@@ -1,0 +1,162 @@
+"""Files, directories and git clones for the local engine.
+
+Only what clockwork created is ever removed: the files it wrote, the clones it made,
+and the directories it created (once they are empty). A file that clockwork did not
+create is never overwritten unless the resource says ``overwrite=True``, and then the
+original is restored at teardown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_clockwork.errors import DeploymentError, FileConflictError
+from pytest_clockwork.specs import FileSpec, GitSpec
+from pytest_clockwork.state import STATE_DIR, ResourceRecord
+
+if TYPE_CHECKING:
+    from pytest_clockwork.engines.base import Task
+    from pytest_clockwork.engines.local.engine import LocalEngine
+
+
+class FileDriver:
+    """Writes and removes files and clones for the local engine."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self.engine = engine
+
+    def make_directory(self, record: ResourceRecord, directory: str | Path) -> None:
+        """Create ``directory`` and missing parents, noting each one created."""
+        missing: list[Path] = []
+        path = Path(directory)
+        while not path.exists():
+            missing.append(path)
+            path = path.parent
+        for path in reversed(missing):
+            self.engine.note(record, "dirs", str(path))
+            path.mkdir(exist_ok=True)
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.engine.session.rootdir))
+        except ValueError:
+            return str(path)
+
+    def create_file(self, task: Task) -> dict[str, Any]:
+        """Write the file with its mode, refusing to overwrite one clockwork did not write."""
+        spec = task.spec
+        assert isinstance(spec, FileSpec)
+        if spec.path.is_dir():
+            raise FileConflictError(
+                f"resource {spec.key!r}: {self._relative(spec.path)} is a directory; give the "
+                "file another name or path",
+                resource=spec.key,
+            )
+        if spec.path.exists():
+            if not spec.overwrite:
+                raise FileConflictError(
+                    f"resource {spec.key!r}: {self._relative(spec.path)} already exists and "
+                    "clockwork did not create it. Remove it, choose another path, or set "
+                    "overwrite=True (the original is restored at teardown).",
+                    resource=spec.key,
+                )
+            backup = self._backup_path(spec.key)
+            self.engine.note(task.record, "restores", json.dumps([str(spec.path), str(backup)]))
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(spec.path, backup)
+        else:
+            self.make_directory(task.record, spec.path.parent)
+            self.engine.note(task.record, "files", str(spec.path))
+        temporary = spec.path.with_name(f".{spec.path.name}.clockwork-{os.getpid()}")
+        temporary.write_text(spec.content)
+        os.chmod(temporary, spec.mode)
+        os.replace(temporary, spec.path)
+        return {"path": str(spec.path)}
+
+    def _backup_path(self, key: str) -> Path:
+        session = self.engine.session
+        return session.rootdir / STATE_DIR / "backups" / session.id / key
+
+    def create_clone(self, task: Task) -> dict[str, Any]:
+        """Clone the repository (at its branch) into ``dest``."""
+        spec = task.spec
+        assert isinstance(spec, GitSpec)
+        if spec.dest.exists() and any(spec.dest.iterdir()):
+            raise FileConflictError(
+                f"resource {spec.key!r}: {self._relative(spec.dest)} already exists and is not "
+                "empty, and clockwork did not create it. Remove it or choose another dest.",
+                resource=spec.key,
+            )
+        self.make_directory(task.record, spec.dest.parent)
+        self.engine.note(task.record, "clones", str(spec.dest))
+        command = ["git", "clone", "--quiet"]
+        if spec.branch:
+            command += ["--branch", spec.branch]
+        command += [spec.repo_url, str(spec.dest)]
+        self._git(spec.key, command)
+        return {"path": str(spec.dest)}
+
+    def pull(self, task: Task) -> None:
+        """``git pull`` a reused clone when the resource asks for it."""
+        spec = task.spec
+        if isinstance(spec, GitSpec) and spec.pull:
+            self._git(spec.key, ["git", "-C", str(spec.dest), "pull", "--quiet"])
+
+    @staticmethod
+    def _git(key: str, command: list[str]) -> None:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except FileNotFoundError:
+            raise DeploymentError(
+                f"resource {key!r}: git is not installed; install it to clone repositories",
+                resource=key,
+            ) from None
+        if done.returncode != 0:
+            raise DeploymentError(
+                f"resource {key!r}: {' '.join(command[:3])} failed: {done.stderr.strip()}",
+                resource=key,
+            )
+
+    def destroy(self, record: ResourceRecord) -> None:
+        """Remove the files and clones the record created; restore overwritten files."""
+        for text in record.created.get("restores", []):
+            original, backup = json.loads(text)
+            if Path(backup).exists():
+                os.replace(backup, original)
+        for path in record.created.get("files", []):
+            with contextlib.suppress(FileNotFoundError):
+                Path(path).unlink()
+        for path in record.created.get("clones", []):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def finish(self, records: list[ResourceRecord]) -> list[str]:
+        """Remove the directories these records created, deepest first, once empty.
+
+        Returns:
+            The directories left because something else is in them.
+        """
+        directories = {path for record in records for path in record.created.get("dirs", [])}
+        left = []
+        for path in sorted(directories, key=lambda p: p.count(os.sep), reverse=True):
+            try:
+                Path(path).rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(f"directory {path}")
+        for record in records:
+            backups = self.engine.session.rootdir / STATE_DIR / "backups" / record.session
+            with contextlib.suppress(OSError):
+                backups.rmdir()
+        return left
+
+    def alive(self, record: ResourceRecord) -> bool:
+        """Whether the file or clone is still there."""
+        path = record.outputs.get("path")
+        return bool(path) and Path(str(path)).exists()

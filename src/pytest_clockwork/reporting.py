@@ -1,0 +1,172 @@
+"""What clockwork prints: the header line, the plan, the summary, log sections."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_clockwork.errors import ClockworkError
+
+if TYPE_CHECKING:
+    from pytest_clockwork.deployment import Deployment
+    from pytest_clockwork.session import ClockworkSession
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def header_line(session: ClockworkSession) -> str:
+    """``clockwork: engine local (auto: no Pulumi CLI found), stack 'default', 3 resources``."""
+    deployment = session.deployment
+    try:
+        count = len(deployment.graph.nodes)
+    except ClockworkError:
+        count = len(session.declarations.resources)
+    return (
+        f"clockwork: engine {deployment.engine_name} ({deployment.engine_reason}), "
+        f"stack {deployment.options.stack!r}, {_plural(count, 'resource')} declared"
+    )
+
+
+def endpoints(outputs: Mapping[str, Any]) -> str:
+    """Where a deployed resource is reached, from its outputs."""
+    if "ports" in outputs and outputs.get("ports"):
+        host = outputs.get("host", "127.0.0.1")
+        return ", ".join(f"{host}:{port} → {key}" for key, port in sorted(outputs["ports"].items()))
+    if "container_name" in outputs:
+        return f"container {outputs['container_name']}"
+    if "path" in outputs:
+        return str(outputs["path"])
+    return ""
+
+
+def plan_lines(deployment: Deployment) -> list[str]:
+    """What ``--clockwork-plan`` prints: levels, each resource, what would happen."""
+    try:
+        levels = deployment.plan()
+    except ClockworkError as exc:
+        return [f"clockwork plan: {exc}"]
+    if not levels:
+        return ["clockwork plan: the selected tests need no resources"]
+    state = deployment.store.read()
+    lines = [
+        f"clockwork plan for stack {deployment.options.stack!r} "
+        f"(engine {deployment.engine_name}), in deploy order:"
+    ]
+    for number, level in enumerate(levels, start=1):
+        lines.append(f"  level {number}:")
+        for key in level:
+            resource = deployment.graph.nodes[key]
+            try:
+                spec = deployment.spec_of(key)
+            except ClockworkError as exc:
+                lines.append(f"    {key} ({type(resource).__name__}): cannot deploy: {exc}")
+                continue
+            kept = state.kept(key)
+            action = "create"
+            if kept is not None:
+                action = "reuse kept" if kept.fingerprint == spec.fingerprint() else "replace kept"
+            summary = _spec_summary(spec.to_json())
+            lines.append(f"    {key} ({type(resource).__name__}{summary}): {action}")
+            lines.extend(f"      {line}" for line in deployment.plan_details(key))
+    return lines
+
+
+def _spec_summary(data: Mapping[str, Any]) -> str:
+    shown = []
+    if data.get("image"):
+        shown.append(f"image {data['image']}")
+    if data.get("ports"):
+        shown.append("ports " + ", ".join(_port_text(port) for port in data["ports"]))
+    if data.get("path"):
+        shown.append(str(data["path"]))
+    if data.get("dest"):
+        shown.append(f"{data['repo_url']} → {data['dest']}")
+    return "".join(f", {item}" for item in shown)
+
+
+def _port_text(port: Mapping[str, Any]) -> str:
+    host = f"{port['host_port']}:" if port.get("host_port") else ""
+    return f"{host}{port['container_port']}/{port['protocol']}"
+
+
+def summary_lines(session: ClockworkSession) -> list[str]:
+    """The terminal summary: deployed, failed, kept (and how to destroy), destroyed."""
+    lines: list[str] = []
+    if session.error:
+        lines.append(f"error: {session.error}")
+    deployment = session._deployment
+    if deployment is None:
+        return lines
+    if session.destroyed_stack is not None:
+        destroyed = session.destroyed_stack.destroyed
+        stack = deployment.options.stack
+        lines.append(
+            f"destroyed in stack {stack!r}: {', '.join(destroyed)}"
+            if destroyed
+            else f"stack {stack!r} had nothing to destroy"
+        )
+        for record_id, error in session.destroyed_stack.failures.items():
+            lines.append(f"could not destroy {record_id}: {error}")
+        return lines
+    for key, value in deployment.deployed.items():
+        seconds = deployment.seconds.get(key)
+        reused = " (reused)" if key in deployment.reused else ""
+        timing = f", ready in {seconds:.2f}s" if seconds is not None else ""
+        lines.append(f"deployed {key}: {endpoints(value.outputs)}{reused}{timing}")
+    reported: set[int] = set()
+    for key, error in deployment.failures.items():
+        if id(error) not in reported:
+            reported.add(id(error))
+            lines.append(f"failed {key}: {str(error).splitlines()[0]}")
+    if deployment.reaped:
+        lines.append(f"cleaned up after a dead session: {', '.join(deployment.reaped)}")
+    if session.kept:
+        command = destroy_command(deployment)
+        for record in session.kept:
+            expiry = ""
+            if record.expires_at:
+                from datetime import datetime
+
+                expiry = f", expires {datetime.fromtimestamp(record.expires_at):%Y-%m-%d %H:%M:%S}"
+            lines.append(f"kept {record.key}: {endpoints(record.outputs)}{expiry}")
+        lines.append(f"destroy with: {command}")
+    if session.outcome is not None:
+        for record_id, error in session.outcome.failures.items():
+            lines.append(f"could not destroy {record_id}: {error}")
+    return lines
+
+
+def destroy_command(deployment: Deployment) -> str:
+    """The command that destroys this session's stack."""
+    command = ["pytest", "--rootdir", str(deployment.rootdir), "--clockwork-destroy"]
+    if deployment.options.stack != "default":
+        command += ["--clockwork-stack", deployment.options.stack]
+    return shlex.join(command)
+
+
+def container_logs(
+    session: ClockworkSession, item: pytest.Item, *, tail: int
+) -> Iterator[tuple[str, str]]:
+    """Report sections with the log tail of each container ``item`` used."""
+    deployment = session._deployment
+    if deployment is None:
+        return
+    seen: set[str] = set()
+    for _, resource in session.declarations.used_by(item):
+        deployed = deployment.deployed.get(resource.key)
+        if deployed is None:
+            continue
+        for part in deployed.walk():
+            if part.key in seen or not part.is_deployed or "container_id" not in part.outputs:
+                continue
+            seen.add(part.key)
+            try:
+                text = part.logs(tail=tail)  # type: ignore[attr-defined]
+            except Exception as exc:  # logs are a courtesy; never mask the failure
+                text = f"(logs unavailable: {exc})"
+            yield f"clockwork: logs of {part.key} (last {tail} lines)", text or "(no output)"

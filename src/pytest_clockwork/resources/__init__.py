@@ -1,0 +1,1 @@
+"""The resource models users declare in their conftest files."""

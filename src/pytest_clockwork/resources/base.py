@@ -1,0 +1,243 @@
+"""The :class:`Resource` base model: composition, connections, completion, the spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from pytest_clockwork.assertions.base import Assertion
+from pytest_clockwork.errors import DeclarationError, NotDeployedError
+from pytest_clockwork.specs import CustomSpec, Spec, SpecContext
+
+
+class Resource(BaseModel):
+    """A piece of infrastructure that tests need.
+
+    Bind an instance to a module-level name in a ``conftest.py`` and it becomes a
+    session-scoped fixture of that name. Fields left ``None`` that the class lists in
+    :attr:`completable` are completed by an AI model when the resource has a
+    ``description`` (pinned in ``clockwork.lock``); without a description they take
+    their plain defaults.
+
+    Subclass it for your own resource types: build on a built-in (subclass
+    :class:`~pytest_clockwork.DockerResource` with your defaults), or implement
+    :meth:`create` / :meth:`delete` for the local engine and :meth:`to_pulumi` for the
+    Pulumi engine.
+
+    Attributes:
+        name: The resource's own name (a container's name, a file's name). Defaults to
+            the name it is bound to in the conftest.
+        description: What it is for, in words; the AI completes from it.
+        assertions: Checks of the deployed resource, collected as test items.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    completable: ClassVar[tuple[str, ...]] = ()
+    """Fields an AI model may fill when they are left ``None`` and a description is given."""
+
+    name: str | None = None
+    description: str | None = None
+    assertions: list[Assertion] = Field(default_factory=list)
+
+    _children: dict[str, Resource] = PrivateAttr(default_factory=dict)
+    _connections: list[Resource] = PrivateAttr(default_factory=list)
+    _parent: Resource | None = PrivateAttr(default=None)
+    _outputs: dict[str, Any] | None = PrivateAttr(default=None)
+    _key: str | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        from pytest_clockwork.notation import check_name
+
+        return None if value is None else check_name(value)
+
+    # -- composition and connections ------------------------------------------------
+
+    def add(self, *children: Resource) -> Self:
+        """Make ``children`` part of this resource; they deploy and go with it.
+
+        Returns:
+            This resource, so declarations chain.
+
+        Raises:
+            DeclarationError: A child has no name, has the name of another child, or
+                already belongs to another parent.
+        """
+        for child in children:
+            if child.name is None:
+                raise DeclarationError(
+                    f"a child of {self._label()} needs a name: "
+                    f"{type(self).__name__}(...).add({type(child).__name__}(name='...', ...))"
+                )
+            if child.name in self._children and self._children[child.name] is not child:
+                raise DeclarationError(
+                    f"{self._label()} already has a child named {child.name!r}: "
+                    "give each child a distinct name"
+                )
+            if child._parent is not None and child._parent is not self:
+                raise DeclarationError(
+                    f"{child._label()} is already a child of {child._parent._label()}: "
+                    "a resource has one parent; use connect() to depend on it instead"
+                )
+            child._parent = self
+            self._children[child.name] = child
+        return self
+
+    def connect(self, *others: Resource) -> Self:
+        """Deploy this resource after ``others``; the AI sees their context.
+
+        Returns:
+            This resource, so declarations chain.
+        """
+        for other in others:
+            if other is self:
+                raise DeclarationError(f"{self._label()} cannot connect to itself")
+            if all(existing is not other for existing in self._connections):
+                self._connections.append(other)
+        return self
+
+    @property
+    def children(self) -> Mapping[str, Resource]:
+        """The children added with :meth:`add`, by name (read-only)."""
+        return MappingProxyType(self._children)
+
+    @property
+    def connections(self) -> tuple[Resource, ...]:
+        """The resources this one was connected to with :meth:`connect`."""
+        return tuple(self._connections)
+
+    @property
+    def parent(self) -> Resource | None:
+        """The composite this resource was added to, if any."""
+        return self._parent
+
+    def walk(self) -> Iterator[Resource]:
+        """This resource and all its descendants, parents before children."""
+        yield self
+        for child in self._children.values():
+            yield from child.walk()
+
+    # -- completion --------------------------------------------------------------------
+
+    def missing_fields(self) -> list[str]:
+        """The completable fields still ``None`` (empty without a description)."""
+        if self.description is None:
+            return []
+        return [name for name in self.completable if getattr(self, name) is None]
+
+    def needs_completion(self) -> bool:
+        """Whether an AI model has fields to fill here or in a child."""
+        return bool(self.missing_fields()) or any(
+            child.needs_completion() for child in self._children.values()
+        )
+
+    def context(self) -> dict[str, Any]:
+        """What a connected resource's completion is shown of this one."""
+        shown = self.model_dump(
+            exclude={"assertions", "description"}, exclude_none=True, exclude_defaults=True
+        )
+        if self.description:
+            shown["description"] = self.description
+        shown["type"] = type(self).__name__
+        return shown
+
+    # -- deployment --------------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        """The resource's key: its fixture name, or ``parent.child`` for a child."""
+        if self._key is not None:
+            return self._key
+        if self._parent is not None and self.name is not None:
+            return f"{self._parent.key}.{self.name}"
+        if self.name is not None:
+            return self.name
+        raise DeclarationError(
+            f"a {type(self).__name__} that is not bound to a name in a conftest needs name=..."
+        )
+
+    def spec(self, context: SpecContext) -> Spec:
+        """The normalised view that engines read.
+
+        Built-in resources return their own spec. A subclass that is not built on one
+        gets a :class:`~pytest_clockwork.specs.CustomSpec`, which engines deploy by
+        calling :meth:`create` and :meth:`delete` (local) or :meth:`to_pulumi`.
+        """
+        return CustomSpec(
+            key=context.key,
+            resource=self,
+            settings=self.model_dump(mode="json", exclude={"assertions"}),
+        )
+
+    def create(self, context: SpecContext) -> dict[str, Any]:
+        """Create a custom resource with the local engine; return its outputs.
+
+        Override in your own resource types. The outputs are recorded in the stack's
+        state and given back to :meth:`delete`.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no local deployment: implement create() and "
+            "delete(), or build it on a built-in resource"
+        )
+
+    def delete(self, outputs: Mapping[str, Any]) -> None:
+        """Remove what :meth:`create` made. Override with :meth:`create`."""
+
+    def to_pulumi(self, context: SpecContext) -> dict[str, Any]:
+        """Create Pulumi resources for a custom resource; return outputs to export.
+
+        Called inside the Pulumi program. Values may be ``pulumi.Output``.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no Pulumi deployment: implement to_pulumi()"
+        )
+
+    def deployed_copy(self, outputs: Mapping[str, Any], *, key: str) -> Self:
+        """A copy of this declaration that carries what deployment produced."""
+        value = self.model_copy(update=self._output_fields(outputs))
+        value._outputs = dict(outputs)
+        value._key = key
+        value._children = dict(self._children)
+        value._connections = list(self._connections)
+        return value
+
+    def _output_fields(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Fields that deployment settles (a file's absolute path)."""
+        return {}
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        """What deployment produced (container id, host ports, paths).
+
+        Raises:
+            NotDeployedError: This is the declaration, not the deployed resource.
+        """
+        if self._outputs is None:
+            raise NotDeployedError(
+                f"{self._label()} is a declaration, not a deployed resource: use the "
+                f"fixture {self._fixture_hint()!r} in your test to get the deployed one",
+                resource=self._key,
+            )
+        return MappingProxyType(self._outputs)
+
+    @property
+    def is_deployed(self) -> bool:
+        """Whether this object is a deployed resource (a fixture value)."""
+        return self._outputs is not None
+
+    def _label(self) -> str:
+        try:
+            return f"resource {self.key!r}"
+        except DeclarationError:
+            return f"a {type(self).__name__}"
+
+    def _fixture_hint(self) -> str:
+        try:
+            return self.key.split(".")[0]
+        except DeclarationError:
+            return "<name>"

@@ -1,0 +1,83 @@
+"""FileResource: a file written with its content and mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+from pydantic import field_validator, model_validator
+
+from pytest_clockwork.errors import DeclarationError
+from pytest_clockwork.notation import check_filename, parse_mode, resolve_path
+from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.types import FileMode
+from pytest_clockwork.specs import FileSpec, SpecContext
+
+
+class FileResource(Resource):
+    """A file: written at deploy, removed at teardown.
+
+    Attributes:
+        name: The file's name. Defaults to the fixture name (or the AI's choice when a
+            description is given).
+        content: The text to write.
+        directory: Where the file goes; relative to pytest's rootdir (default: rootdir).
+        mode: Permissions as an octal string, e.g. ``"644"`` (default) or ``"755"``.
+        path: The whole path; overrides ``directory`` and ``name``. In the fixture value
+            this is the absolute path of the written file.
+        overwrite: Replace a file that clockwork did not create (it is restored at
+            teardown). Without it, an existing file is an error.
+
+    Example:
+        ``notes = FileResource(name="notes.txt", content="hello", directory="scratch")``
+    """
+
+    completable: ClassVar[tuple[str, ...]] = ("name", "content", "directory", "mode")
+
+    content: str | None = None
+    directory: Path | None = None
+    mode: FileMode | None = None
+    path: Path | None = None
+    overwrite: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        return None if value is None else check_filename(value)
+
+    @model_validator(mode="after")
+    def _needs_content(self) -> Self:
+        if self.content is None and self.description is None:
+            raise ValueError(
+                "a FileResource needs content=..., or a description=... for the AI to write it"
+            )
+        return self
+
+    def spec(self, context: SpecContext) -> FileSpec:
+        """The file's absolute path, content and mode."""
+        if self.path is not None:
+            path = resolve_path(self.path, context.rootdir)
+        else:
+            directory = resolve_path(self.directory or ".", context.rootdir)
+            path = directory / (self.name or context.key)
+        if self.content is None:
+            raise DeclarationError(
+                f"resource {context.key!r} has no content: give content=... or complete it "
+                "(see clockwork.lock)",
+                resource=context.key,
+            )
+        return FileSpec(
+            key=context.key,
+            path=path,
+            content=self.content,
+            mode=parse_mode(self.mode or "644"),
+            overwrite=self.overwrite,
+        )
+
+    def _output_fields(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        return {"path": Path(outputs["path"])}
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        """The deployed file's current text."""
+        return Path(self.outputs["path"]).read_text(encoding=encoding)

@@ -1,0 +1,100 @@
+"""Apple's ``container`` runtime (macOS), driven through its command-line tool.
+
+It offers the functions of :mod:`pytest_clockwork.runtimes.dockerd` that a container
+resource needs. It is exercised only on macOS with the ``container`` tool installed;
+elsewhere every entry point raises a clear "not available on this platform" error.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from pytest_clockwork.errors import DeploymentError, EngineUnavailableError
+from pytest_clockwork.runtimes.dockerd import Observed
+from pytest_clockwork.specs import ContainerSpec
+
+
+def available() -> bool:
+    """Whether this is macOS with Apple's ``container`` command on PATH."""
+    return sys.platform == "darwin" and shutil.which("container") is not None
+
+
+def _cli(*args: str, resource: str | None = None) -> str:
+    if not available():
+        raise EngineUnavailableError(
+            f"resource {resource or '?'!r} is an AppleContainerResource, and Apple's "
+            f"`container` runtime is not available on this platform ({sys.platform}): it "
+            "needs macOS with `container` installed. Use DockerResource elsewhere.",
+            resource=resource,
+        )
+    done = subprocess.run(["container", *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise DeploymentError(
+            f"resource {resource or '?'!r}: `container {' '.join(args[:2])}` failed: "
+            f"{done.stderr.strip() or done.stdout.strip()}",
+            resource=resource,
+        )
+    return done.stdout
+
+
+def start(
+    spec: ContainerSpec,
+    *,
+    name: str,
+    labels: Mapping[str, str],
+    networks: Mapping[str, list[str]],
+) -> str:
+    """Run the container detached; return its id (the name)."""
+    args = ["run", "--detach", "--name", name]
+    for key, value in {**spec.labels, **labels}.items():
+        args += ["--label", f"{key}={value}"]
+    for key, value in spec.env.items():
+        args += ["--env", f"{key}={value}"]
+    for port in spec.ports:
+        host = f"{port.host_ip}:" if port.host_ip else ""
+        args += ["--publish", f"{host}{port.host_port or port.container_port}:{port.key}"]
+    for mount in spec.volumes:
+        args += ["--volume", f"{mount.source}:{mount.target}" + (":ro" if mount.read_only else "")]
+    for network in networks:
+        args += ["--network", network]
+    if spec.entrypoint:
+        args += ["--entrypoint", spec.entrypoint[0]]
+    args.append(spec.image)
+    args += list(spec.command or ())
+    _cli(*args, resource=spec.key)
+    return name
+
+
+def observe(container_id: str) -> Observed | None:
+    """The container's state, or ``None`` when it is gone."""
+    try:
+        data = json.loads(_cli("inspect", container_id))
+    except DeploymentError:
+        return None
+    item = data[0] if isinstance(data, list) and data else {}
+    status = str(item.get("status", "unknown"))
+    return Observed(status=status, health="none", image="", env={}, ports={}, exit_code=None)
+
+
+def logs(container_id: str, tail: int | None = 100) -> str:
+    """The container's output, the last ``tail`` lines."""
+    text = _cli("logs", container_id)
+    return text if tail is None else "\n".join(text.splitlines()[-tail:])
+
+
+def execute(container_id: str, command: list[str]) -> tuple[int, str]:
+    """Run ``command`` inside the container."""
+    done = subprocess.run(
+        ["container", "exec", container_id, *command], capture_output=True, text=True, check=False
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def remove_container(container_id: str) -> None:
+    """Remove the container; gone already is fine."""
+    if available():
+        subprocess.run(["container", "delete", "--force", container_id], capture_output=True)

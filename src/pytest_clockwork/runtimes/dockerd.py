@@ -1,0 +1,334 @@
+"""The Docker engine, through the Docker SDK: containers, networks, volumes, images.
+
+Imported only when a container is deployed, inspected or removed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from docker.types import Healthcheck
+
+from pytest_clockwork.errors import (
+    DeploymentError,
+    EngineUnavailableError,
+    ImageUnavailableError,
+)
+from pytest_clockwork.specs import ContainerSpec
+
+_NS = 1_000_000_000
+_lock = threading.Lock()
+_client: docker.DockerClient | None = None
+
+
+def client() -> docker.DockerClient:
+    """A Docker client for this process, created on first use.
+
+    Raises:
+        EngineUnavailableError: No Docker engine answers.
+    """
+    global _client
+    with _lock:
+        if _client is None:
+            try:
+                candidate = docker.from_env(timeout=120)
+                candidate.ping()
+            except docker.errors.DockerException as exc:
+                raise EngineUnavailableError(
+                    f"no Docker engine answers ({exc}): start Docker (or set DOCKER_HOST), "
+                    "or deselect the tests that need containers"
+                ) from None
+            _client = candidate
+        return _client
+
+
+def reset_client() -> None:
+    """Forget the cached client (after the daemon restarted, or in a forked child)."""
+    global _client
+    with _lock:
+        _client = None
+
+
+def available() -> bool:
+    """Whether a Docker engine answers."""
+    try:
+        client()
+    except EngineUnavailableError:
+        return False
+    return True
+
+
+def published_host() -> str:
+    """The address where published ports are reached: DOCKER_HOST's host, or loopback."""
+    url = os.environ.get("DOCKER_HOST", "")
+    if url.startswith(("tcp://", "ssh://", "http://", "https://")):
+        return urlparse(url).hostname or "127.0.0.1"
+    return "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the engine reports of a container right now."""
+
+    status: str
+    health: str
+    image: str
+    env: dict[str, str]
+    ports: dict[str, int]
+    exit_code: int | None
+
+
+def ensure_image(image: str, *, resource: str) -> None:
+    """Use ``image`` when present locally, otherwise pull it.
+
+    Raises:
+        ImageUnavailableError: Neither present nor pullable; the message names the image.
+    """
+    api = client()
+    try:
+        api.images.get(image)
+        return
+    except docker.errors.ImageNotFound:
+        pass
+    repository, tag = _split_image(image)
+    try:
+        api.images.pull(repository, tag=tag)
+    except docker.errors.DockerException as exc:
+        reason = getattr(exc, "explanation", None) or str(exc)
+        raise ImageUnavailableError(
+            f"resource {resource!r}: image {image!r} is not on this machine and could not be "
+            f"pulled ({reason}). Build or load it first (docker build -t {image} ... / "
+            "docker load), or check the name.",
+            resource=resource,
+        ) from None
+
+
+def _split_image(image: str) -> tuple[str, str]:
+    if "@" in image:
+        return image, ""
+    name, _, tag = image.rpartition(":")
+    if name and "/" not in tag:
+        return name, tag
+    return image, "latest"
+
+
+def run_kwargs(spec: ContainerSpec, *, name: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The Docker SDK arguments for ``spec``: the one mapping from spec to Docker."""
+    ports: dict[str, Any] = {}
+    for port in spec.ports:
+        if port.host_port is None:
+            ports[port.key] = (port.host_ip or "127.0.0.1", None)
+        elif port.host_ip:
+            ports[port.key] = (port.host_ip, port.host_port)
+        else:
+            ports[port.key] = port.host_port
+    volumes = {
+        mount.source: {"bind": mount.target, "mode": "ro" if mount.read_only else "rw"}
+        for mount in spec.volumes
+    }
+    kwargs: dict[str, Any] = {
+        "name": name,
+        "detach": True,
+        "labels": {**spec.labels, **labels},
+        "environment": dict(spec.env),
+        "ports": ports,
+        "volumes": volumes,
+        "init": spec.init or None,
+        "privileged": spec.privileged,
+    }
+    optional = {
+        "command": list(spec.command) if spec.command is not None else None,
+        "entrypoint": list(spec.entrypoint) if spec.entrypoint is not None else None,
+        "user": spec.user,
+        "working_dir": spec.working_dir,
+        "restart_policy": {"Name": spec.restart} if spec.restart else None,
+    }
+    kwargs.update({key: value for key, value in optional.items() if value is not None})
+    if spec.healthcheck is not None:
+        check = spec.healthcheck
+        kwargs["healthcheck"] = Healthcheck(
+            test=list(check.test),
+            interval=int(check.interval * _NS),
+            timeout=int(check.timeout * _NS),
+            retries=check.retries,
+            start_period=int(check.start_period * _NS),
+        )
+    return kwargs
+
+
+def start(
+    spec: ContainerSpec,
+    *,
+    name: str,
+    labels: Mapping[str, str],
+    networks: Mapping[str, list[str]],
+) -> Container:
+    """Create and start the container, joined to ``networks`` (name → aliases).
+
+    Raises:
+        DeploymentError: Docker refused (a port in use, a bad volume); says which.
+    """
+    kwargs = run_kwargs(spec, name=name, labels=labels)
+    names = list(networks)
+    if names:
+        kwargs["network"] = names[0]
+        kwargs["networking_config"] = {
+            names[0]: client().api.create_endpoint_config(aliases=networks[names[0]])
+        }
+    try:
+        container = client().containers.run(spec.image, **kwargs)
+    except docker.errors.APIError as exc:
+        raise DeploymentError(
+            f"resource {spec.key!r}: Docker could not start the container: "
+            f"{exc.explanation or exc}{_hint(str(exc.explanation or exc))}",
+            resource=spec.key,
+        ) from None
+    for extra in names[1:]:
+        client().networks.get(extra).connect(container, aliases=networks[extra])
+    return container
+
+
+def _hint(message: str) -> str:
+    if "port is already allocated" in message or "address already in use" in message:
+        return (
+            '. A pinned host port is in use: publish "80" instead of "8080:80" to get a free '
+            "port, or stop what holds it"
+        )
+    return ""
+
+
+def observe(container_id: str) -> Observed | None:
+    """The container's current state, or ``None`` when it no longer exists."""
+    try:
+        attrs = client().api.inspect_container(container_id)
+    except docker.errors.NotFound:
+        return None
+    state = attrs.get("State", {})
+    env = dict(item.split("=", 1) for item in attrs["Config"].get("Env") or [] if "=" in item)
+    return Observed(
+        status=state.get("Status", "unknown"),
+        health=(state.get("Health") or {}).get("Status", "none"),
+        image=attrs["Config"].get("Image", ""),
+        env=env,
+        ports=_host_ports(attrs),
+        exit_code=state.get("ExitCode") if state.get("Status") == "exited" else None,
+    )
+
+
+def _host_ports(attrs: Mapping[str, Any]) -> dict[str, int]:
+    published: dict[str, int] = {}
+    for key, bindings in (attrs.get("NetworkSettings", {}).get("Ports") or {}).items():
+        for binding in bindings or []:
+            if binding.get("HostPort"):
+                published.setdefault(key, int(binding["HostPort"]))
+    return published
+
+
+def logs(container_id: str, tail: int | None = 100) -> str:
+    """The container's stdout and stderr, the last ``tail`` lines ('' when gone)."""
+    try:
+        raw = client().api.logs(container_id, tail="all" if tail is None else tail)
+    except docker.errors.NotFound:
+        return ""
+    return bytes(raw).decode(errors="replace")
+
+
+def execute(container_id: str, command: list[str]) -> tuple[int, str]:
+    """Run ``command`` inside the container; return its exit code and output."""
+    result = client().containers.get(container_id).exec_run(command)
+    return int(result.exit_code), bytes(result.output).decode(errors="replace")
+
+
+def remove_container(container_id: str) -> None:
+    """Remove the container and its anonymous volumes; gone already is fine."""
+    try:
+        client().api.remove_container(container_id, force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if "already in progress" not in str(exc):
+            raise
+
+
+def ensure_network(name: str, labels: Mapping[str, str]) -> bool:
+    """Create the network unless it exists; return whether it was created here."""
+    api = client()
+    if api.networks.list(names=[name]):
+        return False
+    try:
+        api.networks.create(name, labels=dict(labels), check_duplicate=True)
+    except docker.errors.APIError as exc:
+        if "already exists" in str(exc):
+            return False
+        raise
+    return True
+
+
+def remove_network(name: str) -> bool:
+    """Remove the network when no container uses it; return whether it is gone."""
+    try:
+        network = client().networks.get(name)
+        network.reload()
+        if network.attrs.get("Containers"):
+            return False
+        network.remove()
+    except docker.errors.NotFound:
+        return True
+    except docker.errors.APIError:
+        return False
+    return True
+
+
+def ensure_volume(name: str, labels: Mapping[str, str]) -> bool:
+    """Create the named volume unless it exists; return whether it was created here."""
+    if volume_exists(name):
+        return False
+    client().volumes.create(name, labels=dict(labels))
+    return True
+
+
+def volume_exists(name: str) -> bool:
+    """Whether a named volume exists."""
+    try:
+        client().volumes.get(name)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def remove_volume(name: str) -> bool:
+    """Remove the named volume when unused; return whether it is gone."""
+    try:
+        client().volumes.get(name).remove()
+    except docker.errors.NotFound:
+        return True
+    except docker.errors.APIError:
+        return False
+    return True
+
+
+def labelled(labels: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Containers, networks and volumes carrying all of ``labels`` (with their labels)."""
+    filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+    api = client().api
+    containers = [
+        {"id": item["Id"], "name": item["Names"][0].lstrip("/"), "labels": item["Labels"] or {}}
+        for item in api.containers(all=True, filters=filters)
+    ]
+    networks = [
+        {"id": item["Id"], "name": item["Name"], "labels": item.get("Labels") or {}}
+        for item in api.networks(filters=filters)
+    ]
+    volumes = [
+        {"id": item["Name"], "name": item["Name"], "labels": item.get("Labels") or {}}
+        for item in (api.volumes(filters=filters).get("Volumes") or [])
+    ]
+    return {"containers": containers, "networks": networks, "volumes": volumes}

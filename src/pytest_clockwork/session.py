@@ -1,0 +1,270 @@
+"""The per-run plugin object: thin hooks that hand the work to :class:`Deployment`.
+
+It imports only the standard library and pytest at load. The deployment (pydantic,
+the engines, Docker) is created on first need, so a suite that declares no resources
+pays for nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import uuid
+from collections.abc import Generator
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_clockwork.collection import Declarations
+
+if TYPE_CHECKING:
+    from pytest_clockwork.deployment import Deployment
+    from pytest_clockwork.options import Options
+    from pytest_clockwork.resources.base import Resource
+    from pytest_clockwork.state import ResourceRecord
+    from pytest_clockwork.teardown import Outcome
+
+LOG_TAIL = 50
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived; handled like Ctrl-C so that teardown runs."""
+
+
+class ClockworkSession:
+    """Hooks for one pytest run (one ``Config``).
+
+    Args:
+        config: The pytest config.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.declarations = Declarations(self._provide)
+        self._options: Options | None = None
+        self._deployment: Deployment | None = None
+        self._previous_sigterm: Any = None
+        self.kept: list[ResourceRecord] = []
+        self.outcome: Outcome | None = None
+        self.destroyed_stack: Outcome | None = None
+        self.error: str | None = None
+
+    # -- lazily built state ------------------------------------------------------------
+
+    @property
+    def options(self) -> Options:
+        """The resolved options (reads ``CW_*`` settings on first use)."""
+        if self._options is None:
+            from pytest_clockwork.options import resolve
+
+            self._options = resolve(self.config)
+        return self._options
+
+    @property
+    def active(self) -> bool:
+        """Whether clockwork has anything to do in this run."""
+        return bool(self.declarations) or bool(
+            self.config.getoption("clockwork_destroy", False)
+            or self.config.getoption("clockwork_plan", False)
+        )
+
+    @property
+    def deployment(self) -> Deployment:
+        """The session's deployment, created on first use."""
+        if self._deployment is None:
+            from pytest_clockwork.deployment import Deployment
+            from pytest_clockwork.engines.base import SessionInfo
+            from pytest_clockwork.state import root_id
+
+            rootdir = self.config.rootpath
+            session = SessionInfo(
+                id=uuid.uuid4().hex[:8],
+                stack=self.options.stack,
+                rootdir=rootdir,
+                root_id=root_id(rootdir),
+            )
+            verbose = self.config.get_verbosity() > 0
+            self._deployment = Deployment(
+                rootdir=rootdir,
+                options=self.options,
+                session=session,
+                progress=self._write_line if verbose else None,
+            )
+            for resource in self.declarations.resources:
+                self._deployment.declare(resource)
+        return self._deployment
+
+    def _write_line(self, line: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        with _write_lock, capture.global_and_fixture_disabled() if capture else _nothing():
+            reporter.write_line(line)
+
+    def _provide(self, resource: Resource, name: str) -> Resource:
+        from pytest_clockwork.errors import ClockworkError
+
+        deployment = self.deployment
+        deployment.declare(resource)
+        try:
+            return deployment.provide(resource.key)
+        except ClockworkError as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+    # -- discovery ---------------------------------------------------------------------
+
+    def pytest_plugin_registered(self, plugin: object, plugin_name: str) -> None:
+        """Look for resources in each conftest as pytest loads it."""
+        if plugin_name and plugin_name.endswith("conftest.py"):
+            found = self.declarations.scan(plugin, Path(plugin_name).parent)
+            if found and self._deployment is not None:
+                for resource in found.values():
+                    self._deployment.declare(resource)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Register the rootdir conftest's resources; install the SIGTERM handler."""
+        self.declarations.register_above(session)
+        if self.active and threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        """Register a directory's conftest resources once pytest has collected it."""
+        report = yield
+        if isinstance(collector, pytest.Directory):
+            self.declarations.register_directory(collector)
+        return report
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Note which resources the selected items need."""
+        if not self.declarations:
+            return
+        needed = {
+            resource.key
+            for item in session.items
+            for _, resource in self.declarations.used_by(item)
+        }
+        self.deployment.needed = needed
+
+    # -- actions -----------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        """``--clockwork-destroy`` needs no collection: destroy from the state."""
+        if not self.config.getoption("clockwork_destroy", False):
+            return None
+        from pytest_clockwork.errors import ClockworkError
+
+        try:
+            self.destroyed_stack = self.deployment.destroy_stack()
+        except ClockworkError as exc:
+            self.error = str(exc)
+        session.items = []
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """``--clockwork-plan`` and ``--clockwork-destroy`` run no tests."""
+        if self.config.getoption("clockwork_destroy", False):
+            return True
+        if self.config.getoption("clockwork_plan", False):
+            from pytest_clockwork.reporting import plan_lines
+
+            for line in (
+                plan_lines(self.deployment)
+                if self.declarations
+                else ["clockwork: nothing declared"]
+            ):
+                self._write_line(line)
+            return True
+        return None
+
+    # -- reporting ---------------------------------------------------------------------
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        """One line: the engine (and why), the stack, how many resources are declared."""
+        if not self.active:
+            return []
+        from pytest_clockwork.reporting import header_line
+
+        return [header_line(self)]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Attach the log tail of the containers a failed test used."""
+        report = yield
+        if report.failed and self._deployment is not None and self._deployment.deployed:
+            from pytest_clockwork.reporting import container_logs
+
+            for title, text in container_logs(self, item, tail=LOG_TAIL):
+                report.sections.append((title, text))
+        return report
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """A section listing what was deployed, kept and destroyed."""
+        if self._deployment is None and self.error is None:
+            return
+        from pytest_clockwork.reporting import summary_lines
+
+        lines = summary_lines(self)
+        if lines:
+            terminalreporter.write_sep("-", "clockwork")
+            for line in lines:
+                terminalreporter.write_line(line)
+
+    # -- teardown ----------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Destroy what this session deployed (or keep it), whatever the outcome."""
+        if self._deployment is not None and self.options.apply:
+            failed = exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+            failed = failed or bool(session.testsfailed)
+            with _signals_ignored():
+                self.kept, self.outcome = self._deployment.teardown(failed=failed)
+            if self.outcome.failures:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        acted = self.config.getoption("clockwork_destroy", False) or self.config.getoption(
+            "clockwork_plan", False
+        )
+        if acted and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            session.exitstatus = pytest.ExitCode.OK
+        if self.error or (self.destroyed_stack and self.destroyed_stack.failures):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Restore the SIGTERM handler."""
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+
+
+_write_lock = threading.Lock()
+_nothing = contextlib.nullcontext
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(f"terminated by signal {signum} (SIGTERM); tearing down")
+
+
+class _signals_ignored:
+    """Ignore Ctrl-C and SIGTERM while tearing down (the watchdog covers SIGKILL)."""
+
+    def __enter__(self) -> None:
+        self._saved: list[tuple[int, Any]] = []
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._saved.append((signum, signal.signal(signum, signal.SIG_IGN)))
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._saved:
+            signal.signal(signum, handler)

@@ -1,0 +1,160 @@
+"""The normalised view of a resource: what every engine reads.
+
+A resource model (what users type) turns itself into one of these specs with
+:meth:`Resource.spec <pytest_clockwork.Resource.spec>`. Defaults are applied, notations
+are parsed and relative paths are resolved against pytest's rootdir here, once, so
+that the local engine and the Pulumi engine read the same values and no mapping from
+model fields to engine arguments is written twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pytest_clockwork.notation import PortMapping
+
+if TYPE_CHECKING:
+    from pytest_clockwork.resources.base import Resource
+
+
+@dataclass(frozen=True)
+class SpecContext:
+    """What a resource needs to know to normalise itself.
+
+    Attributes:
+        rootdir: pytest's rootdir; relative paths are relative to it.
+        key: The resource's key (its fixture name, or ``parent.child`` for children).
+    """
+
+    rootdir: Path
+    key: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Base of the normalised views. ``kind`` names the view; ``key`` the resource."""
+
+    kind: ClassVar[str] = "abstract"
+    key: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as plain JSON data (as recorded in the stack's state)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.compare}
+        data: dict[str, Any] = json.loads(json.dumps(values, default=_jsonable))
+        return {"kind": self.kind, **data}
+
+    def fingerprint(self) -> str:
+        """A digest of everything that would be deployed; equal specs deploy the same."""
+        payload = json.dumps(self.to_json(), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _jsonable(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """A mount: ``source`` is an absolute host path when ``is_bind``, else a volume name."""
+
+    source: str
+    target: str
+    read_only: bool
+    is_bind: bool
+
+
+@dataclass(frozen=True)
+class HealthcheckSpec:
+    """A container healthcheck, durations in seconds."""
+
+    test: tuple[str, ...]
+    interval: float
+    timeout: float
+    retries: int
+    start_period: float
+
+
+@dataclass(frozen=True)
+class ContainerSpec(Spec):
+    """A container, for Docker or for Apple's ``container`` runtime."""
+
+    kind: ClassVar[str] = "container"
+    name: str = ""
+    image: str = ""
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[PortMapping, ...] = ()
+    volumes: tuple[VolumeSpec, ...] = ()
+    networks: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    must_run: bool = True
+    restart: str | None = None
+    healthcheck: HealthcheckSpec | None = None
+    user: str | None = None
+    working_dir: str | None = None
+    init: bool = False
+    privileged: bool = False
+    start_timeout: float = 60.0
+    runtime: Literal["docker", "apple"] = "docker"
+
+
+@dataclass(frozen=True)
+class FileSpec(Spec):
+    """A file with its content and mode; ``path`` is absolute."""
+
+    kind: ClassVar[str] = "file"
+    path: Path = Path()
+    content: str = ""
+    mode: int = 0o644
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class GitSpec(Spec):
+    """A clone of ``repo_url`` at ``dest`` (absolute)."""
+
+    kind: ClassVar[str] = "git"
+    repo_url: str = ""
+    dest: Path = Path()
+    branch: str | None = None
+    pull: bool = False
+
+
+@dataclass(frozen=True)
+class GroupSpec(Spec):
+    """A composite with no footprint of its own."""
+
+    kind: ClassVar[str] = "group"
+
+
+@dataclass(frozen=True)
+class CustomSpec(Spec):
+    """A user's own resource type; engines call its hooks (see :class:`Resource`)."""
+
+    kind: ClassVar[str] = "custom"
+    resource: Resource | None = field(default=None, compare=False, repr=False)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings, and where the class lives (to call ``delete`` from elsewhere)."""
+        import inspect
+
+        data = super().to_json()
+        cls = type(self.resource)
+        data["class"] = {
+            "module": cls.__module__,
+            "qualname": cls.__qualname__,
+            "file": inspect.getsourcefile(cls) if self.resource is not None else None,
+        }
+        return data

@@ -1,0 +1,249 @@
+"""The stack's state: ``.clockwork/stacks/<stack>.json``, one record per deployed resource.
+
+Each record is written before its resource is created and updated with what was
+created and with the outputs after, so a session that died can always be cleaned up
+by another process (the watchdog, the next session, the xdist controller) from the
+state alone. Writes are atomic (write, then rename) and happen under a file lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from pytest_clockwork.errors import StateError
+
+STATE_DIR = ".clockwork"
+_GITIGNORE = "# Written by pytest-clockwork; not for version control.\n*\n"
+
+
+class SessionEntry(BaseModel):
+    """A pytest session (or xdist run) that owns records.
+
+    Attributes:
+        id: The session id, also in every label and container name.
+        pid: The owning process (the xdist controller under xdist).
+        pid_started: That process's start time, to tell a reused pid apart.
+        host: The machine it runs on; sessions of other hosts are never reaped.
+        started_at: Unix time.
+        engine: ``local`` or ``pulumi``.
+        watchdog_pid: The watchdog process watching this session, when one runs.
+    """
+
+    id: str
+    pid: int
+    pid_started: float | None = None
+    host: str
+    started_at: float
+    engine: str = "local"
+    watchdog_pid: int | None = None
+
+
+class ResourceRecord(BaseModel):
+    """One deployed (or being deployed) resource.
+
+    Attributes:
+        key: The resource's key.
+        session: The session that owns it.
+        kind: The spec kind (``container``, ``file``...).
+        engine: The engine that created it.
+        status: ``creating`` until it is ready, ``failed`` when creation failed.
+        fingerprint: Digest of the spec it was deployed from.
+        level: Its deploy level; records are destroyed from the highest level down.
+        kept: Left running on purpose; only ``--clockwork-destroy`` (or expiry) removes it.
+        expires_at: When a kept resource is due to be destroyed (Unix time).
+        created: What was created, by type, so exactly that can be removed.
+        outputs: What deployment produced (container id, host ports, path).
+        spec: The spec it was deployed from (JSON), for drift checks and display.
+        deployed_at: Unix time when it became ready.
+        seconds: How long deployment took.
+    """
+
+    key: str
+    session: str
+    kind: str
+    engine: str = "local"
+    status: Literal["creating", "ready", "failed"] = "creating"
+    fingerprint: str = ""
+    level: int = 0
+    kept: bool = False
+    expires_at: float | None = None
+    created: dict[str, list[str]] = Field(default_factory=dict)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    spec: dict[str, Any] = Field(default_factory=dict)
+    deployed_at: float | None = None
+    seconds: float | None = None
+
+    @property
+    def id(self) -> str:
+        """``key@session``: unique in a stack."""
+        return f"{self.key}@{self.session}"
+
+    def add_created(self, what: str, identifier: str) -> None:
+        """Note that ``identifier`` (a container id, a path) of type ``what`` was created."""
+        items = self.created.setdefault(what, [])
+        if identifier not in items:
+            items.append(identifier)
+
+
+class StackState(BaseModel):
+    """Everything one stack has: its sessions and its records."""
+
+    version: int = 1
+    stack: str
+    sessions: dict[str, SessionEntry] = Field(default_factory=dict)
+    records: dict[str, ResourceRecord] = Field(default_factory=dict)
+
+    def put(self, record: ResourceRecord) -> None:
+        """Insert or replace ``record``."""
+        self.records[record.id] = record
+
+    def of_session(self, session: str) -> list[ResourceRecord]:
+        """The records a session owns."""
+        return [record for record in self.records.values() if record.session == session]
+
+    def kept(self, key: str) -> ResourceRecord | None:
+        """The newest kept, ready record of ``key``."""
+        candidates = [
+            record
+            for record in self.records.values()
+            if record.key == key and record.kept and record.status == "ready"
+        ]
+        return max(candidates, key=lambda r: r.deployed_at or 0, default=None)
+
+
+def root_id(rootdir: Path) -> str:
+    """A short stable id of a rootdir, used in labels to find what it created."""
+    return hashlib.sha256(str(rootdir.resolve()).encode()).hexdigest()[:12]
+
+
+class StateStore:
+    """Reads and writes one stack's state file.
+
+    Args:
+        rootdir: pytest's rootdir; state lives in ``<rootdir>/.clockwork``.
+        stack: The stack name.
+    """
+
+    def __init__(self, rootdir: Path, stack: str) -> None:
+        self.rootdir = rootdir
+        self.stack = stack
+        self.directory = rootdir / STATE_DIR / "stacks"
+        self.path = self.directory / f"{stack}.json"
+        self._lock_path = self.directory / f"{stack}.lock"
+        self._filelock: Any = None
+
+    def read(self) -> StackState:
+        """The current state (empty when there is none)."""
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return StackState(stack=self.stack)
+        try:
+            return StackState.model_validate_json(text)
+        except ValueError as exc:
+            raise StateError(
+                f"the state of stack {self.stack!r} ({self.path}) is unreadable: {exc}. "
+                "Remove it after checking that nothing it lists is still running."
+            ) from None
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 300) -> Iterator[None]:
+        """Hold the stack's file lock (reentrant within a process)."""
+        from filelock import FileLock, Timeout
+
+        self._ensure_directory()
+        if self._filelock is None:
+            self._filelock = FileLock(str(self._lock_path))
+        try:
+            with self._filelock.acquire(timeout=timeout):
+                yield
+        except Timeout:
+            raise StateError(
+                f"stack {self.stack!r} is locked by another process for over {timeout:.0f}s "
+                f"({self._lock_path}); is a session stuck?"
+            ) from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[StackState]:
+        """Read, let the caller change, and write back the state, under the lock."""
+        with self.lock():
+            state = self.read()
+            yield state
+            self.write(state)
+
+    def write(self, state: StackState) -> None:
+        """Write ``state`` atomically; an empty state removes the file."""
+        self._ensure_directory()
+        if not state.sessions and not state.records:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            return
+        payload = json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True)
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(payload + "\n")
+        os.replace(temporary, self.path)
+
+    def _ensure_directory(self) -> None:
+        if self.directory.is_dir():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ignore = self.rootdir / STATE_DIR / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text(_GITIGNORE)
+
+    @classmethod
+    def stacks(cls, rootdir: Path) -> list[str]:
+        """The stacks that have state under ``rootdir``."""
+        directory = rootdir / STATE_DIR / "stacks"
+        return sorted(path.stem for path in directory.glob("*.json"))
+
+
+def this_host() -> str:
+    """The host name recorded with sessions."""
+    return socket.gethostname()
+
+
+def process_started(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since boot, from /proc), or None if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return float(fields[19])
+
+
+def process_alive(pid: int, started: float | None) -> bool:
+    """Whether ``pid`` is still the process that started at ``started``."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if started is None:
+        return True
+    now = process_started(pid)
+    if now is None:
+        return True
+    if now != started:
+        return False
+    with contextlib.suppress(OSError):
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":
+            return False
+    return True
+
+
+def now() -> float:
+    """The current Unix time (one place, so tests can reason about it)."""
+    return time.time()

@@ -1,0 +1,98 @@
+"""Shared fixtures: a real Docker engine (or a skip), the test image, inner sessions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE = "clockwork-test/busybox:latest"
+REQUIRE_DOCKER = bool(os.environ.get("CLOCKWORK_REQUIRE_DOCKER"))
+
+
+def _docker_client() -> Any | None:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception:
+        return None
+    return client
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Any:
+    """A Docker client with the test image present; skips (or fails in CI) without one."""
+    client = _docker_client()
+    if client is None:
+        if REQUIRE_DOCKER:
+            pytest.fail("CLOCKWORK_REQUIRE_DOCKER is set but no Docker engine answers")
+        pytest.skip("no Docker engine (set CLOCKWORK_REQUIRE_DOCKER=1 to make this an error)")
+    try:
+        client.images.get(IMAGE)
+    except Exception:
+        subprocess.run([str(ROOT / ".ci" / "build-test-images")], check=True)
+    return client
+
+
+def clockwork_objects(client: Any, rootdir: Path) -> dict[str, list[str]]:
+    """Names of the containers and networks clockwork created for ``rootdir``."""
+    from pytest_clockwork.state import root_id
+
+    label = f"clockwork.root={root_id(rootdir)}"
+    return {
+        "containers": sorted(
+            c.name for c in client.containers.list(all=True, filters={"label": label})
+        ),
+        "networks": sorted(n.name for n in client.networks.list(filters={"label": label})),
+    }
+
+
+@pytest.fixture
+def leftovers(docker_client: Any, pytester: pytest.Pytester) -> Iterator[Any]:
+    """A function listing what clockwork left for the pytester rootdir; cleans up after."""
+
+    def check() -> dict[str, list[str]]:
+        return clockwork_objects(docker_client, pytester.path)
+
+    yield check
+    for name in check()["containers"]:
+        docker_client.containers.get(name).remove(force=True)
+
+
+@pytest.fixture
+def declare(pytester: pytest.Pytester) -> Any:
+    """Write a conftest.py (with clockwork's names imported) into the pytester dir."""
+
+    def write(body: str, path: str = "conftest.py") -> Path:
+        header = "from pytest_clockwork import *  # noqa: F403\n"
+        header += f"IMAGE = {IMAGE!r}\n"
+        target = pytester.path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(header + textwrap.dedent(body))
+        return target
+
+    return write
+
+
+def run_subprocess(
+    pytester: pytest.Pytester, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start ``python -m pytest args`` in the pytester dir, in its own process group."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
