@@ -109,11 +109,19 @@ class Deployment:
         """The engine this session deploys with."""
         if self._engine is None:
             self._engine = create_engine(self.engine_name, self.session, self.store)
+            self._engine.output = self.progress
         return self._engine
 
     def plan(self, keys: Iterable[str] | None = None) -> list[list[str]]:
         """The deploy levels for ``keys`` (the needed resources by default)."""
         return self.graph.levels(self.needed if keys is None else keys)
+
+    def preview(self) -> str | None:
+        """The engine's change summary for the needed resources (Pulumi's preview)."""
+        pending = self.graph.closure(self.needed)
+        levels = self.graph.levels(pending)
+        self.complete(pending)
+        return self.engine.preview(self._tasks(levels, pending))
 
     def plan_details(self, key: str) -> list[str]:
         """Extra plan lines for ``key``: how it was completed, its assertions."""

@@ -73,6 +73,13 @@ def plan_lines(deployment: Deployment) -> list[str]:
             summary = _spec_summary(spec.to_json())
             lines.append(f"    {key} ({type(resource).__name__}{summary}): {action}")
             lines.extend(f"      {line}" for line in deployment.plan_details(key))
+    try:
+        preview = deployment.preview()
+    except ClockworkError as exc:
+        preview = f"preview failed: {exc}"
+    if preview:
+        lines.append(f"{deployment.engine_name} preview:")
+        lines.extend(f"  {line}" for line in preview.splitlines())
     return lines
 
 

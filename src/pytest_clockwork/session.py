@@ -129,6 +129,13 @@ class ClockworkSession:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Register the rootdir conftest's resources; install the SIGTERM handler."""
         self.declarations.register_above(session)
+        if self.active:
+            from pytest_clockwork.errors import EngineUnavailableError
+
+            try:
+                self.deployment  # noqa: B018 - fails at once when the engine is unavailable
+            except EngineUnavailableError as exc:
+                raise pytest.UsageError(str(exc)) from None
         if self.active and threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -192,9 +199,13 @@ class ClockworkSession:
         """One line: the engine (and why), the stack, how many resources are declared."""
         if not self.active:
             return []
+        from pytest_clockwork.errors import EngineUnavailableError
         from pytest_clockwork.reporting import header_line
 
-        return [header_line(self)]
+        try:
+            return [header_line(self)]
+        except EngineUnavailableError as exc:
+            return [f"clockwork: engine unavailable: {exc}"]
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

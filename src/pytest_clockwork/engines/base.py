@@ -70,6 +70,10 @@ class Task:
         return self.spec.key
 
 
+def _discard(line: str) -> None:
+    return None
+
+
 Ready = Callable[[Task], None]
 """Called once a task's resource is created: waits until it is ready, or raises."""
 
@@ -91,6 +95,8 @@ class Engine(ABC):
     def __init__(self, session: SessionInfo, store: StateStore) -> None:
         self.session = session
         self.store = store
+        self.output: Callable[[str], None] = _discard
+        """Where the engine's own output goes (the terminal with ``-v``)."""
 
     # -- what each engine implements ---------------------------------------------------
 
