@@ -10,7 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# Loaded once here so that pytester's in-process sessions (which restore sys.modules
+# after each run) do not import pydantic models, settings and engines again every time.
+import hypothesis.internal.observability  # noqa: F401  (its pytest plugin reports)
 import pytest
+
+import pytest_clockwork.deployment
+import pytest_clockwork.engines.local.containers
+import pytest_clockwork.engines.local.engine
+import pytest_clockwork.reporting
+import pytest_clockwork.settings  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "clockwork-test/busybox:latest"
@@ -88,7 +97,16 @@ def run_subprocess(
 ) -> subprocess.Popen[str]:
     """Start ``python -m pytest args`` in the pytester dir, in its own process group."""
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            *args,
+        ],
         cwd=pytester.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -96,3 +114,17 @@ def run_subprocess(
         env={**os.environ, **(env or {})},
         start_new_session=True,
     )
+
+
+def eventually(condition: Any, timeout: float = 15.0, message: str = "") -> Any:
+    """Poll ``condition()`` with backoff until it returns something truthy."""
+    from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
+
+    result = Retrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_exponential(multiplier=0.05, max=0.5),
+        retry=retry_if_result(lambda value: not value),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+    )(condition)
+    assert result, message or f"condition not met within {timeout}s"
+    return result

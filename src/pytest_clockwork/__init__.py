@@ -16,19 +16,41 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pytest_clockwork.assertions.base import (
         Assertion as Assertion,
+    )
+    from pytest_clockwork.assertions.base import (
         AssertionFailed as AssertionFailed,
     )
     from pytest_clockwork.errors import (
         ClockworkError as ClockworkError,
+    )
+    from pytest_clockwork.errors import (
         CompletionError as CompletionError,
+    )
+    from pytest_clockwork.errors import (
         DeclarationError as DeclarationError,
+    )
+    from pytest_clockwork.errors import (
         DependencyCycleError as DependencyCycleError,
+    )
+    from pytest_clockwork.errors import (
         DeploymentError as DeploymentError,
+    )
+    from pytest_clockwork.errors import (
         EngineUnavailableError as EngineUnavailableError,
+    )
+    from pytest_clockwork.errors import (
         FileConflictError as FileConflictError,
+    )
+    from pytest_clockwork.errors import (
         ImageUnavailableError as ImageUnavailableError,
+    )
+    from pytest_clockwork.errors import (
         LockfileError as LockfileError,
+    )
+    from pytest_clockwork.errors import (
         NotDeployedError as NotDeployedError,
+    )
+    from pytest_clockwork.errors import (
         StateError as StateError,
     )
     from pytest_clockwork.resources.apple import (
@@ -42,6 +64,8 @@ if TYPE_CHECKING:
     )
     from pytest_clockwork.resources.container import (
         ContainerResource as ContainerResource,
+    )
+    from pytest_clockwork.resources.container import (
         Healthcheck as Healthcheck,
     )
     from pytest_clockwork.resources.docker import (
@@ -55,6 +79,8 @@ if TYPE_CHECKING:
     )
     from pytest_clockwork.settings import (
         ClockworkSettings as ClockworkSettings,
+    )
+    from pytest_clockwork.settings import (
         get_settings as get_settings,
     )
     from pytest_clockwork.specs import (
@@ -95,9 +121,9 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pytest_clockwork' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    # Not cached in globals(): pytester restores sys.modules between inner sessions,
+    # and a cached class would outlive its module.
+    return getattr(importlib.import_module(module), name)
 
 
 def __dir__() -> list[str]:

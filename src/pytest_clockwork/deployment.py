@@ -128,9 +128,7 @@ class Deployment:
         resource = self.graph.nodes[key]
         lines = list(self.notes.get(key, []))
         if resource.assertions:
-            lines.append(
-                "assertions: " + ", ".join(type(a).__name__ for a in resource.assertions)
-            )
+            lines.append("assertions: " + ", ".join(type(a).__name__ for a in resource.assertions))
         return lines
 
     # -- completion --------------------------------------------------------------------
@@ -197,6 +195,9 @@ class Deployment:
             from pytest_clockwork.watchdog import Watchdog
 
             self.watchdog = Watchdog.start(self.rootdir, self.options.stack, self.session.id)
+            with self.store.transaction() as state:
+                if entry.id in state.sessions:
+                    state.sessions[entry.id].watchdog_pid = self.watchdog.pid
 
     def _tasks(self, levels: list[list[str]], pending: set[str]) -> list[list[Task]]:
         graph = self.graph
@@ -328,7 +329,7 @@ class Deployment:
         value = task.resource.deployed_copy(task.outputs, key=task.key)
         for check in checks:
             try:
-                check.verify(value)
+                check.verify(value, cancel=self.engine.cancelled)
             except AssertionError as exc:
                 raise DeploymentError(
                     f"resource {task.key!r} did not become ready within {check.timeout:g}s "
@@ -359,6 +360,7 @@ class Deployment:
         """
         if key in self.deployed:
             return self.deployed[key]
+        self.reap_dead()
         state = self.store.read()
         record = state.kept(key) or next(
             (
@@ -386,6 +388,13 @@ class Deployment:
         self.complete([key])
         self.deployed[key] = self._deployed_value(key, dict(record.outputs))
         return self.deployed[key]
+
+    def reap_dead(self) -> None:
+        """Destroy what dead sessions of this host left in the stack (if any did)."""
+        if self.reaped or not self.store.path.exists():
+            return
+        if dead_sessions(self.store.read()):
+            self.reaped = reap(self.store, self.session).destroyed
 
     # -- teardown ------------------------------------------------------------------------
 

@@ -72,47 +72,69 @@ def _flag(name: str) -> str:
     return "--clockwork-" + name.replace("_", "-")
 
 
+HELP_ORDER = (
+    "apply",
+    "keep",
+    "destroy",
+    "plan",
+    "stack",
+    "engine",
+    "model",
+    "base_url",
+    "lock",
+    "refresh",
+    "share",
+    "ttl",
+    "expired",
+)
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the ``clockwork`` option group and the ``clockwork_*`` ini keys."""
     group = parser.getgroup("clockwork", "infrastructure as fixtures (pytest-clockwork)")
-    for setting in SETTINGS:
-        dest = f"clockwork_{setting.name}"
+    settings = {setting.name: setting for setting in SETTINGS}
+    actions = dict(ACTIONS)
+    for name in HELP_ORDER:
+        flag, dest = _flag(name), f"clockwork_{name}"
+        if name in actions:
+            group.addoption(flag, action="store_true", default=False, dest=dest, help=actions[name])
+            continue
+        setting = settings[name]
         if setting.kind == "bool":
+            group.addoption(flag, action="store_true", default=None, dest=dest, help=setting.help)
+        elif name == "keep":
+            # No argparse choices: a bare --clockwork-keep followed by a path is rewritten
+            # by normalise_keep() first, and the value is checked in resolve().
             group.addoption(
-                _flag(setting.name), action="store_true", default=None, dest=dest, help=setting.help
-            )
-        elif setting.name == "keep":
-            group.addoption(
-                _flag(setting.name),
+                flag,
                 nargs="?",
                 const="always",
                 default=None,
-                choices=setting.choices,
+                metavar="{" + ",".join(setting.choices) + "}",
                 dest=dest,
                 help=setting.help,
             )
         else:
             group.addoption(
-                _flag(setting.name),
-                default=None,
-                dest=dest,
-                choices=setting.choices or None,
-                help=setting.help,
+                flag, default=None, dest=dest, choices=setting.choices or None, help=setting.help
             )
-        parser.addini(
-            dest,
-            f"{setting.help} (default: {setting.default})",
-            type="bool" if setting.kind == "bool" else "string",
-            default=None,
-        )
-    for name, help_text in ACTIONS:
-        group.addoption(
-            _flag(name),
-            action="store_true",
-            default=False,
-            dest=f"clockwork_{name}",
-            help=help_text,
-        )
+        if setting.kind == "bool":
+            parser.addini(dest, f"{setting.help} (default: {setting.default})", type="bool")
+        else:
+            parser.addini(dest, f"{setting.help} (default: {setting.default})", type="string")
+
+
+def normalise_keep(args: list[str]) -> None:
+    """Rewrite a bare ``--clockwork-keep`` so that the next argument stays a path.
+
+    ``pytest --clockwork-keep tests/`` must keep and run ``tests/``, not read ``tests/``
+    as the keep mode. Changes ``args`` in place.
+    """
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return
+        if arg == _flag("keep") and (index + 1 == len(args) or args[index + 1] not in KEEP_CHOICES):
+            args[index] = f"{arg}=always"
 
 
 @dataclass(frozen=True)

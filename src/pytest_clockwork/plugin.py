@@ -6,9 +6,11 @@ library; everything else loads when a conftest declares resources.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from pytest_clockwork.options import add_options
+from pytest_clockwork.options import add_options, normalise_keep
 from pytest_clockwork.session import ClockworkSession
 
 SESSION_KEY = pytest.StashKey[ClockworkSession]()
@@ -19,12 +21,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """Let ``--clockwork-keep`` be given bare, before paths."""
+    normalise_keep(args)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers and the run's :class:`ClockworkSession`."""
     config.addinivalue_line(
         "markers", "assertions: a clockwork assertion item (select with -m assertions)"
     )
     config.addinivalue_line("markers", "clockwork: an item collected by pytest-clockwork")
+    settings = sys.modules.get("pytest_clockwork.settings")
+    if settings is not None:  # each run reads the CW_* environment afresh
+        settings.get_settings.cache_clear()
     session = ClockworkSession(config)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "clockwork-session")

@@ -41,6 +41,8 @@ def endpoints(outputs: Mapping[str, Any]) -> str:
         return f"container {outputs['container_name']}"
     if "path" in outputs:
         return str(outputs["path"])
+    if "children" in outputs:
+        return "group of " + ", ".join(outputs["children"])
     return ""
 
 

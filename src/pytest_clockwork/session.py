@@ -113,7 +113,8 @@ class ClockworkSession:
         try:
             return deployment.provide(resource.key)
         except ClockworkError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            message = str(exc)
+        pytest.fail(message, pytrace=False)
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -159,6 +160,8 @@ class ClockworkSession:
             for _, resource in self.declarations.used_by(item)
         }
         self.deployment.needed = needed
+        if self.options.apply:
+            self.deployment.reap_dead()
 
     # -- actions -----------------------------------------------------------------------
 

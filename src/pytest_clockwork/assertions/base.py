@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from typing import TYPE_CHECKING, ClassVar
 
@@ -51,8 +52,12 @@ class Assertion(BaseModel):
         """
         raise NotImplementedError(f"{type(self).__name__} must implement check()")
 
-    def verify(self, resource: Resource) -> None:
+    def verify(self, resource: Resource, *, cancel: threading.Event | None = None) -> None:
         """Run :meth:`check` until it passes or the timeout runs out.
+
+        Args:
+            resource: The deployed resource.
+            cancel: Stop retrying as soon as this is set (Ctrl-C during deployment).
 
         Raises:
             AssertionFailed: The last failure, once the timeout has run out.
@@ -61,11 +66,13 @@ class Assertion(BaseModel):
             Retrying,
             retry_if_exception_type,
             stop_after_delay,
+            stop_when_event_set,
             wait_exponential,
         )
 
+        stop = stop_after_delay(self.timeout)
         retrying = Retrying(
-            stop=stop_after_delay(self.timeout),
+            stop=stop | stop_when_event_set(cancel) if cancel is not None else stop,
             wait=wait_exponential(multiplier=0.05, min=0.05, max=1.0),
             retry=retry_if_exception_type(AssertionError),
             reraise=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -97,6 +98,8 @@ class Engine(ABC):
         self.store = store
         self.output: Callable[[str], None] = _discard
         """Where the engine's own output goes (the terminal with ``-v``)."""
+        self.cancelled = threading.Event()
+        """Set on Ctrl-C or SIGTERM: waits in progress give up so teardown can start."""
 
     # -- what each engine implements ---------------------------------------------------
 
@@ -159,8 +162,10 @@ class Engine(ABC):
                 try:
                     wait(futures)
                 except BaseException:
-                    # Ctrl-C or SIGTERM: let running creations finish (they have noted
-                    # what they create), start no more, and let teardown remove it all.
+                    # Ctrl-C or SIGTERM: stop waiting for readiness, let running creations
+                    # finish (they have noted what they create), start no more, and let
+                    # teardown remove it all.
+                    self.cancelled.set()
                     pool.shutdown(wait=True, cancel_futures=True)
                     raise
                 for future, task in futures.items():

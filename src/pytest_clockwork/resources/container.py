@@ -192,4 +192,4 @@ class ContainerResource(Resource):
         """The container's output (stdout and stderr), the last ``tail`` lines."""
         from pytest_clockwork.runtimes import runtime_for
 
-        return runtime_for(self.runtime).logs(self.container_id, tail=tail)
+        return str(runtime_for(self.runtime).logs(self.container_id, tail=tail))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ class ContainerDriver:
 
     def __init__(self, engine: LocalEngine) -> None:
         self.engine = engine
+        self._network_lock = threading.Lock()
         self.networks: dict[str, str] = {}
         """Logical network name → the Docker network this deployment uses for it."""
 
@@ -49,7 +51,8 @@ class ContainerDriver:
             actual = self.network_for(name)
             if spec.runtime == "docker":
                 self.engine.note(task.record, "networks", actual)
-                runtime.ensure_network(actual, self.engine.session.labels())
+                with self._network_lock:  # containers of one level start at the same time
+                    runtime.ensure_network(actual, self.engine.session.labels())
             networks[actual] = sorted({spec.name, spec.name.rsplit(".", 1)[-1]})
         for mount in spec.volumes:
             if not mount.is_bind and spec.runtime == "docker":
@@ -82,7 +85,13 @@ class ContainerDriver:
             DeploymentError: It exited, or did not get there within ``start_timeout``;
                 the error carries the last lines of its logs.
         """
-        from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
+        from tenacity import (
+            Retrying,
+            retry_if_result,
+            stop_after_delay,
+            stop_when_event_set,
+            wait_exponential,
+        )
 
         runtime = runtime_for(spec.runtime)
         wanted = {port.key for port in spec.ports}
@@ -97,7 +106,7 @@ class ContainerDriver:
 
         started = time.monotonic()
         seen: Observed | None = Retrying(
-            stop=stop_after_delay(spec.start_timeout),
+            stop=stop_after_delay(spec.start_timeout) | stop_when_event_set(self.engine.cancelled),
             wait=wait_exponential(multiplier=0.02, min=0.02, max=0.5),
             retry=retry_if_result(lambda seen: not settled(seen)),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,

@@ -51,7 +51,7 @@ class LocalEngine(Engine):
             assert isinstance(spec, CustomSpec) and spec.resource is not None
             context = SpecContext(rootdir=self.session.rootdir, key=spec.key)
             return dict(spec.resource.create(context))
-        return {}
+        return {"children": [child.name for child in task.resource.children.values()]}
 
     def destroy(self, record: ResourceRecord) -> None:
         """Remove what the record created."""
