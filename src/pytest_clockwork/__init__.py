@@ -20,6 +20,30 @@ if TYPE_CHECKING:
     from pytest_clockwork.assertions.base import (
         AssertionFailed as AssertionFailed,
     )
+    from pytest_clockwork.assertions.containers import (
+        CommandSucceedsAssert as CommandSucceedsAssert,
+    )
+    from pytest_clockwork.assertions.containers import (
+        ContainerHealthyAssert as ContainerHealthyAssert,
+    )
+    from pytest_clockwork.assertions.containers import (
+        ContainerRunningAssert as ContainerRunningAssert,
+    )
+    from pytest_clockwork.assertions.containers import (
+        LogContainsAssert as LogContainsAssert,
+    )
+    from pytest_clockwork.assertions.files import (
+        FileContentMatchesAssert as FileContentMatchesAssert,
+    )
+    from pytest_clockwork.assertions.files import (
+        FileExistsAssert as FileExistsAssert,
+    )
+    from pytest_clockwork.assertions.network import (
+        HealthcheckAssert as HealthcheckAssert,
+    )
+    from pytest_clockwork.assertions.network import (
+        PortAccessibleAssert as PortAccessibleAssert,
+    )
     from pytest_clockwork.errors import (
         ClockworkError as ClockworkError,
     )
@@ -88,26 +112,34 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS = {
+    "AppleContainerResource": "pytest_clockwork.resources.apple",
     "Assertion": "pytest_clockwork.assertions.base",
     "AssertionFailed": "pytest_clockwork.assertions.base",
-    "AppleContainerResource": "pytest_clockwork.resources.apple",
     "BlankResource": "pytest_clockwork.resources.blank",
     "ClockworkError": "pytest_clockwork.errors",
     "ClockworkSettings": "pytest_clockwork.settings",
+    "CommandSucceedsAssert": "pytest_clockwork.assertions.containers",
     "CompletionError": "pytest_clockwork.errors",
+    "ContainerHealthyAssert": "pytest_clockwork.assertions.containers",
     "ContainerResource": "pytest_clockwork.resources.container",
+    "ContainerRunningAssert": "pytest_clockwork.assertions.containers",
     "DeclarationError": "pytest_clockwork.errors",
     "DependencyCycleError": "pytest_clockwork.errors",
     "DeploymentError": "pytest_clockwork.errors",
     "DockerResource": "pytest_clockwork.resources.docker",
     "EngineUnavailableError": "pytest_clockwork.errors",
     "FileConflictError": "pytest_clockwork.errors",
+    "FileContentMatchesAssert": "pytest_clockwork.assertions.files",
+    "FileExistsAssert": "pytest_clockwork.assertions.files",
     "FileResource": "pytest_clockwork.resources.file",
     "GitRepoResource": "pytest_clockwork.resources.git",
     "Healthcheck": "pytest_clockwork.resources.container",
+    "HealthcheckAssert": "pytest_clockwork.assertions.network",
     "ImageUnavailableError": "pytest_clockwork.errors",
     "LockfileError": "pytest_clockwork.errors",
+    "LogContainsAssert": "pytest_clockwork.assertions.containers",
     "NotDeployedError": "pytest_clockwork.errors",
+    "PortAccessibleAssert": "pytest_clockwork.assertions.network",
     "Resource": "pytest_clockwork.resources.base",
     "SpecContext": "pytest_clockwork.specs",
     "StateError": "pytest_clockwork.errors",

@@ -24,6 +24,7 @@ from pytest_clockwork.errors import (
 from pytest_clockwork.graph import ResourceGraph
 from pytest_clockwork.options import Options
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.container import ContainerResource
 from pytest_clockwork.specs import ContainerSpec, Spec, SpecContext
 from pytest_clockwork.state import (
     ResourceRecord,
@@ -125,11 +126,10 @@ class Deployment:
 
     def plan_details(self, key: str) -> list[str]:
         """Extra plan lines for ``key``: how it was completed, its assertions."""
-        resource = self.graph.nodes[key]
-        lines = list(self.notes.get(key, []))
-        if resource.assertions:
-            lines.append("assertions: " + ", ".join(type(a).__name__ for a in resource.assertions))
-        return lines
+        from pytest_clockwork.items import item_names
+
+        names = [name for name, _ in item_names(self.graph.nodes[key])]
+        return [*self.notes.get(key, []), *(["assertions: " + ", ".join(names)] if names else [])]
 
     # -- completion --------------------------------------------------------------------
 
@@ -388,6 +388,29 @@ class Deployment:
         self.complete([key])
         self.deployed[key] = self._deployed_value(key, dict(record.outputs))
         return self.deployed[key]
+
+    def warm_up(self) -> None:
+        """Connect to Docker in the background while pytest collects (apply only).
+
+        Nothing is created: this only imports the Docker SDK, connects, and looks up the
+        declared images, so that the first container starts without those waits.
+        """
+        images = [
+            resource.image
+            for resource in self.graph.nodes.values()
+            if isinstance(resource, ContainerResource)
+            and resource.runtime == "docker"
+            and resource.image
+        ]
+        if not images or self.engine_name != "local":
+            return
+
+        def run() -> None:
+            from pytest_clockwork.runtimes import dockerd
+
+            dockerd.warm_up(images)
+
+        threading.Thread(target=run, name="clockwork-warm-up", daemon=True).start()
 
     def reap_dead(self) -> None:
         """Destroy what dead sessions of this host left in the stack (if any did)."""

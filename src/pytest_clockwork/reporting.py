@@ -165,9 +165,14 @@ def container_logs(
     deployment = session._deployment
     if deployment is None:
         return
+    target = getattr(item, "resource_key", None)
+    if target is not None:  # an assertion item: the logs of what it checked
+        keys = [target]
+    else:
+        keys = [resource.key for _, resource in session.declarations.used_by(item)]
     seen: set[str] = set()
-    for _, resource in session.declarations.used_by(item):
-        deployed = deployment.deployed.get(resource.key)
+    for key in keys:
+        deployed = deployment.deployed.get(key)
         if deployed is None:
             continue
         for part in deployed.walk():

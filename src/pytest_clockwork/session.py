@@ -106,15 +106,8 @@ class ClockworkSession:
             reporter.write_line(line)
 
     def _provide(self, resource: Resource, name: str) -> Resource:
-        from pytest_clockwork.errors import ClockworkError
-
-        deployment = self.deployment
-        deployment.declare(resource)
-        try:
-            return deployment.provide(resource.key)
-        except ClockworkError as exc:
-            message = str(exc)
-        pytest.fail(message, pytrace=False)
+        self.deployment.declare(resource)
+        return self._provide_key(resource.key)
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -131,12 +124,15 @@ class ClockworkSession:
         """Register the rootdir conftest's resources; install the SIGTERM handler."""
         self.declarations.register_above(session)
         if self.active:
-            from pytest_clockwork.errors import EngineUnavailableError
+            from pytest_clockwork.errors import ClockworkError, EngineUnavailableError
 
             try:
-                self.deployment  # noqa: B018 - fails at once when the engine is unavailable
+                deployment = self.deployment  # fails at once when the engine is unavailable
             except EngineUnavailableError as exc:
                 raise pytest.UsageError(str(exc)) from None
+            if self.options.apply and self.declarations:
+                with contextlib.suppress(ClockworkError):
+                    deployment.warm_up()
         if self.active and threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -149,6 +145,29 @@ class ClockworkSession:
         if isinstance(collector, pytest.Directory):
             self.declarations.register_directory(collector)
         return report
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        """A conftest.py with resources yields their assertions as test items."""
+        if file_path.name != "conftest.py":
+            return None
+        bindings = self.declarations.by_directory.get(file_path.parent)
+        if not bindings or not _has_assertions(bindings):
+            return None
+        from pytest_clockwork.items import ConftestAssertions
+
+        collector = ConftestAssertions.from_parent(parent, path=file_path)
+        collector.bindings = bindings
+        collector.provide = self._provide_key
+        return collector
+
+    def _provide_key(self, key: str) -> Resource:
+        from pytest_clockwork.errors import ClockworkError
+
+        try:
+            return self.deployment.provide(key)
+        except ClockworkError as exc:
+            message = str(exc)
+        pytest.fail(message, pytrace=False)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note which resources the selected items need."""
@@ -260,6 +279,12 @@ class ClockworkSession:
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
+
+
+def _has_assertions(bindings: Any) -> bool:
+    from pytest_clockwork.items import reachable
+
+    return any(resource.assertions for _, resource in reachable(bindings))
 
 
 _write_lock = threading.Lock()

@@ -13,10 +13,11 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -121,6 +122,28 @@ class StackState(BaseModel):
         return max(candidates, key=lambda r: r.deployed_at or 0, default=None)
 
 
+class _PathLock:
+    """One lock per lock file and process: threads queue on ``threads``, the first one in
+    takes the file lock that other processes see."""
+
+    _registry: ClassVar[dict[Path, _PathLock]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        from filelock import FileLock
+
+        self.threads = threading.RLock()
+        self.file = FileLock(str(path), thread_local=False)
+        self.depth = 0
+
+    @classmethod
+    def for_path(cls, path: Path) -> _PathLock:
+        with cls._registry_lock:
+            if path not in cls._registry:
+                cls._registry[path] = cls(path)
+            return cls._registry[path]
+
+
 def root_id(rootdir: Path) -> str:
     """A short stable id of a rootdir, used in labels to find what it created."""
     return hashlib.sha256(str(rootdir.resolve()).encode()).hexdigest()[:12]
@@ -140,7 +163,6 @@ class StateStore:
         self.directory = rootdir / STATE_DIR / "stacks"
         self.path = self.directory / f"{stack}.json"
         self._lock_path = self.directory / f"{stack}.lock"
-        self._filelock: Any = None
 
     def read(self) -> StackState:
         """The current state (empty when there is none)."""
@@ -158,20 +180,34 @@ class StateStore:
 
     @contextlib.contextmanager
     def lock(self, timeout: float = 300) -> Iterator[None]:
-        """Hold the stack's file lock (reentrant within a process)."""
-        from filelock import FileLock, Timeout
-
+        """Hold the stack's lock: across processes (a file lock) and threads (reentrant)."""
         self._ensure_directory()
-        if self._filelock is None:
-            self._filelock = FileLock(str(self._lock_path))
+        held = _PathLock.for_path(self._lock_path)
+        if not held.threads.acquire(timeout=timeout):
+            raise self._locked_error(timeout)
         try:
-            with self._filelock.acquire(timeout=timeout):
+            if held.depth == 0:
+                from filelock import Timeout
+
+                try:
+                    held.file.acquire(timeout=timeout, poll_interval=0.005)
+                except Timeout:
+                    raise self._locked_error(timeout) from None
+            held.depth += 1
+            try:
                 yield
-        except Timeout:
-            raise StateError(
-                f"stack {self.stack!r} is locked by another process for over {timeout:.0f}s "
-                f"({self._lock_path}); is a session stuck?"
-            ) from None
+            finally:
+                held.depth -= 1
+                if held.depth == 0:
+                    held.file.release()
+        finally:
+            held.threads.release()
+
+    def _locked_error(self, timeout: float) -> StateError:
+        return StateError(
+            f"stack {self.stack!r} is locked by another process for over {timeout:.0f}s "
+            f"({self._lock_path}); is a session stuck?"
+        )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[StackState]:

@@ -1,0 +1,1 @@
+"""Assertions: checks of deployed resources, collected as test items."""

@@ -27,6 +27,8 @@ from pytest_clockwork.specs import ContainerSpec
 _NS = 1_000_000_000
 _lock = threading.Lock()
 _client: docker.DockerClient | None = None
+_present: set[str] = set()
+"""Images seen on this engine during this process (so one inspect per image)."""
 
 
 def client() -> docker.DockerClient:
@@ -55,6 +57,17 @@ def reset_client() -> None:
     global _client
     with _lock:
         _client = None
+        _present.clear()
+
+
+def warm_up(images: list[str]) -> None:
+    """Connect and look the images up ahead of deployment (from a background thread)."""
+    try:
+        for image in images:
+            if image not in _present and client().images.get(image):
+                _present.add(image)
+    except (docker.errors.DockerException, EngineUnavailableError):
+        pass  # deployment reports it properly
 
 
 def available() -> bool:
@@ -92,9 +105,12 @@ def ensure_image(image: str, *, resource: str) -> None:
     Raises:
         ImageUnavailableError: Neither present nor pullable; the message names the image.
     """
+    if image in _present:
+        return
     api = client()
     try:
         api.images.get(image)
+        _present.add(image)
         return
     except docker.errors.ImageNotFound:
         pass

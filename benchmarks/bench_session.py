@@ -1,0 +1,135 @@
+"""Benchmark: a whole pytest session with clockwork versus the same work by hand.
+
+    python benchmarks/bench_session.py [--runs 7] [--sizes 1,4,8]
+
+1. Deploy N busybox httpd containers and GET each once: ``pytest --clockwork-apply``
+   (a conftest declaring N DockerResources, N tests) against ``plain_docker.py``, which
+   does the same work concurrently with the Docker SDK. Both are timed as whole
+   processes (interpreter start, imports, work, cleanup). Prints the medians and
+   their ratio. Target: at N = 4 the session takes at most 1.2x the plain script.
+2. The plugin's cost on a 300-test suite that declares no resources: ``pytest`` with
+   and without ``-p no:clockwork``. Target: at most 3% more.
+
+Needs Docker and the test image (``.ci/build-test-images``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+IMAGE = "clockwork-test/busybox:latest"
+PYTEST = [
+    sys.executable,
+    "-m",
+    "pytest",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:hypothesispytest",
+    "-p",
+    "no:xdist",
+    "-p",
+    "no:anyio",
+]
+
+TEST_GET = """
+import httpx
+
+def get(url):
+    for _ in range(200):
+        try:
+            return httpx.get(url).text
+        except httpx.TransportError:
+            continue
+    raise RuntimeError(f"{url} never answered")
+"""
+
+
+def timed(command: list[str], cwd: Path, runs: int) -> list[float]:
+    """Wall-clock seconds of ``runs`` runs of ``command`` (after one warm-up run)."""
+    times = []
+    for index in range(runs + 1):
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+        if done.returncode not in (0, 5):
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+        if index:
+            times.append(elapsed)
+    return times
+
+
+def containers_project(root: Path, count: int) -> None:
+    lines = ["from pytest_clockwork import DockerResource", ""]
+    for index in range(count):
+        lines.append(f'web{index} = DockerResource(image="{IMAGE}", ports=["80"])')
+    (root / "conftest.py").write_text("\n".join(lines) + "\n")
+    tests = [TEST_GET]
+    for index in range(count):
+        tests.append(
+            f"def test_web{index}(web{index}):\n"
+            f"    assert get(web{index}.url(80) + '/') == 'hello\\n'\n"
+        )
+    (root / "test_web.py").write_text("\n".join(tests))
+    (root / "pytest.ini").write_text("[pytest]\n")
+
+
+def plain_project(root: Path, count: int) -> None:
+    for index in range(count):
+        body = "\n".join(
+            f"def test_{index}_{i}():\n    assert {i} + 1 == {i + 1}\n" for i in range(30)
+        )
+        (root / f"test_plain_{index}.py").write_text(body)
+    (root / "pytest.ini").write_text("[pytest]\n")
+
+
+def report(label: str, ours: list[float], theirs: list[float], target: float) -> None:
+    mine, base = statistics.median(ours), statistics.median(theirs)
+    ratio = mine / base
+    verdict = "ok" if ratio <= target else "OVER TARGET"
+    print(
+        f"{label:<44} {mine:7.3f}s vs {base:7.3f}s  ratio {ratio:5.2f}  "
+        f"(target <= {target:.2f}: {verdict})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--sizes", default="1,4,8")
+    args = parser.parse_args()
+    print(f"medians of {args.runs} runs, each a whole process")
+    for count in (int(size) for size in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as directory:
+            root = Path(directory)
+            containers_project(root, count)
+            ours = timed([*PYTEST, "--clockwork-apply"], root, args.runs)
+            theirs = timed(
+                [sys.executable, str(HERE / "plain_docker.py"), str(count)], root, args.runs
+            )
+            report(
+                f"N={count}: pytest --clockwork-apply vs plain SDK",
+                ours,
+                theirs,
+                1.2 if count == 4 else float("inf"),
+            )
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        plain_project(root, 10)
+        ours = timed(PYTEST, root, args.runs * 2)
+        theirs = timed([*PYTEST, "-p", "no:clockwork"], root, args.runs * 2)
+        report("300 tests, no resources: plugin vs no plugin", ours, theirs, 1.03)
+
+
+if __name__ == "__main__":
+    main()
