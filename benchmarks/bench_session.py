@@ -9,6 +9,9 @@
    their ratio. Target: at N = 4 the session takes at most 1.2x the plain script.
 2. The plugin's cost on a 300-test suite that declares no resources: ``pytest`` with
    and without ``-p no:clockwork``. Target: at most 3% more.
+3. pytest-xdist: 8 tests sharing one container, ``-n 2`` against ``-n 0`` (the
+   container is deployed once either way), with instant tests and with tests that
+   wait 0.25 s on I/O each.
 
 Needs Docker and the test image (``.ci/build-test-images``).
 """
@@ -91,6 +94,22 @@ def plain_project(root: Path, count: int) -> None:
     (root / "pytest.ini").write_text("[pytest]\n")
 
 
+def shared_project(root: Path, wait: float) -> None:
+    (root / "conftest.py").write_text(
+        "from pytest_clockwork import DockerResource\n"
+        f'web = DockerResource(image="{IMAGE}", ports=["80"])\n'
+    )
+    tests = [TEST_GET, "import time"]
+    for index in range(8):
+        tests.append(
+            f"def test_{index}(web):\n"
+            f"    assert get(web.url(80) + '/') == 'hello\\n'\n"
+            f"    time.sleep({wait})\n"
+        )
+    (root / "test_shared.py").write_text("\n".join(tests))
+    (root / "pytest.ini").write_text("[pytest]\n")
+
+
 def report(label: str, ours: list[float], theirs: list[float], target: float) -> None:
     mine, base = statistics.median(ours), statistics.median(theirs)
     ratio = mine / base
@@ -129,6 +148,18 @@ def main() -> None:
         ours = timed(PYTEST, root, args.runs * 2)
         theirs = timed([*PYTEST, "-p", "no:clockwork"], root, args.runs * 2)
         report("300 tests, no resources: plugin vs no plugin", ours, theirs, 1.03)
+    for wait in (0.0, 0.25):
+        with tempfile.TemporaryDirectory() as directory:
+            root = Path(directory)
+            shared_project(root, wait)
+            ours = timed([*BASE, "--clockwork-apply", "-n", "2"], root, args.runs)
+            theirs = timed([*BASE, "--clockwork-apply", "-n", "0"], root, args.runs)
+            report(
+                f"8 tests, 1 shared container, {wait}s each: -n 2 vs -n 0",
+                ours,
+                theirs,
+                float("inf"),
+            )
 
 
 if __name__ == "__main__":

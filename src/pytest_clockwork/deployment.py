@@ -8,9 +8,10 @@ fixture values: the completed model plus what deployment produced.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,9 @@ class Deployment:
         session: The session's ids.
         owner_pid: The process that owns what is deployed (the xdist controller under
             xdist); the watchdog and later sessions check whether it still lives.
+        shared: This is an xdist worker sharing one deployment with the other workers:
+            deploy under the run's lock, and attach to what another worker deployed.
+        worker: The xdist worker id, recorded with what it deploys.
         progress: Where "resource ready" lines go (``-v``).
     """
 
@@ -64,12 +68,16 @@ class Deployment:
         options: Options,
         session: SessionInfo,
         owner_pid: int | None = None,
+        shared: bool = False,
+        worker: str | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.rootdir = rootdir
         self.options = options
         self.session = session
         self.owner_pid = owner_pid or os.getpid()
+        self.shared = shared
+        self.worker = worker
         self.progress = progress or (lambda line: None)
         self.store = StateStore(rootdir, options.stack)
         self.engine_name, self.engine_reason = choose_engine(options.engine)
@@ -164,16 +172,55 @@ class Deployment:
             pending = self.graph.closure(keys) - set(self.deployed) - set(self.failures)
             if not pending:
                 return
-            try:
-                levels = self.graph.levels(pending)
-                self.complete(pending)
-                tasks = self._tasks(levels, pending)
-            except ClockworkError as exc:
-                for key in pending:
-                    self.failures[key] = exc
-                return
             self.start()
-            self._deploy(tasks)
+            if not self.shared:
+                self._deploy_pending(pending)
+                return
+            with self._run_lock():
+                self._attach_shared(pending)
+                self._deploy_pending(pending - set(self.deployed) - set(self.failures))
+
+    def _deploy_pending(self, pending: set[str]) -> None:
+        if not pending:
+            return
+        try:
+            levels = self.graph.levels(pending)
+            self.complete(pending)
+            tasks = self._tasks(levels, pending)
+        except ClockworkError as exc:
+            for key in pending:
+                self.failures[key] = exc
+            return
+        self._deploy(tasks)
+
+    @contextlib.contextmanager
+    def _run_lock(self) -> Iterator[None]:
+        """The lock xdist workers of one run take to deploy what they share."""
+        from filelock import FileLock
+
+        path = self.store.directory / f"{self.options.stack}.{self.session.id}.deploy.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(path)).acquire(timeout=3600, poll_interval=0.01):
+            yield
+
+    def _attach_shared(self, pending: set[str]) -> None:
+        """Take what another worker of this run already deployed."""
+        state = self.store.read()
+        for level in self.graph.levels(pending):
+            for key in level:
+                record = state.records.get(f"{key}@{self.session.id}")
+                if record is None or record.status == "creating":
+                    continue
+                if record.status == "failed":
+                    self.failures[key] = DeploymentError(
+                        f"resource {key!r} failed to deploy in worker {record.worker}; its "
+                        "error is in that worker's report",
+                        resource=key,
+                    )
+                    continue
+                self.complete([key])
+                self.deployed[key] = self._deployed_value(key, dict(record.outputs))
+                self.reused.add(key)
 
     def start(self) -> None:
         """Register this session in the state, reap dead sessions, start the watchdog."""
@@ -228,6 +275,7 @@ class Deployment:
                     fingerprint=spec.fingerprint(),
                     level=index,
                     spec=spec.to_json(),
+                    worker=self.worker,
                 )
                 row.append(
                     Task(
@@ -449,6 +497,9 @@ class Deployment:
         with self.store.transaction() as state:
             if not any(r.session == self.session.id and not r.kept for r in state.records.values()):
                 state.sessions.pop(self.session.id, None)
+        lock = self.store.directory / f"{self.options.stack}.{self.session.id}.deploy.lock"
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
         if self.watchdog is not None:
             self.watchdog.release(
                 clean=not outcome.failures,
@@ -462,6 +513,19 @@ class Deployment:
         from pytest_clockwork.notation import parse_duration
 
         return now() + parse_duration(self.options.ttl)
+
+    def run_records(self, run_id: str) -> list[ResourceRecord]:
+        """The records of an xdist run: its own, and its workers' (``run-gw0``...)."""
+        return [
+            record
+            for record in self.store.read().records.values()
+            if record.session == run_id or record.session.startswith(f"{run_id}-")
+        ]
+
+    def reap_run(self, run_id: str) -> Outcome:
+        """Destroy what the workers of an xdist run left (a worker that crashed)."""
+        sessions = {record.session for record in self.run_records(run_id) if not record.kept}
+        return reap(self.store, self.session, sessions) if sessions else Outcome()
 
     def destroy_stack(self) -> Outcome:
         """``--clockwork-destroy``: remove everything the stack has, except live sessions'."""

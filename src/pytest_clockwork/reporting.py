@@ -26,10 +26,12 @@ def header_line(session: ClockworkSession) -> str:
         count = len(deployment.graph.nodes)
     except ClockworkError:
         count = len(session.declarations.resources)
-    return (
+    line = (
         f"clockwork: engine {deployment.engine_name} ({deployment.engine_reason}), "
         f"stack {deployment.options.stack!r}, {_plural(count, 'resource')} declared"
     )
+    sharing = session.topology.description
+    return f"{line}; {sharing}" if sharing else line
 
 
 def endpoints(outputs: Mapping[str, Any]) -> str:
@@ -122,6 +124,12 @@ def summary_lines(session: ClockworkSession) -> list[str]:
         for record_id, error in session.destroyed_stack.failures.items():
             lines.append(f"could not destroy {record_id}: {error}")
         return lines
+    for record in session.shared_records:
+        timing = f", ready in {record.seconds:.2f}s" if record.seconds is not None else ""
+        lines.append(
+            f"shared by all workers: {record.key}: {endpoints(record.outputs)} "
+            f"(deployed by {record.worker or 'the controller'}{timing})"
+        )
     for key, value in deployment.deployed.items():
         seconds = deployment.seconds.get(key)
         reused = " (reused)" if key in deployment.reused else ""

@@ -8,9 +8,9 @@ pays for nothing.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
-import uuid
 from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_clockwork.collection import Declarations
+from pytest_clockwork.distribution import Topology, new_run_id
 
 if TYPE_CHECKING:
     from pytest_clockwork.deployment import Deployment
@@ -51,6 +52,9 @@ class ClockworkSession:
         self.outcome: Outcome | None = None
         self.destroyed_stack: Outcome | None = None
         self.error: str | None = None
+        self.run_id = new_run_id()
+        self.shared_records: list[ResourceRecord] = []
+        self._topology: Topology | None = None
 
     # -- lazily built state ------------------------------------------------------------
 
@@ -64,12 +68,30 @@ class ClockworkSession:
         return self._options
 
     @property
+    def topology(self) -> Topology:
+        """This process's part in an xdist run (or ``single``)."""
+        if self._topology is None:
+            self._topology = Topology.of(self.config, self.run_id, self.options.share)
+        return self._topology
+
+    @property
     def active(self) -> bool:
         """Whether clockwork has anything to do in this run."""
-        return bool(self.declarations) or bool(
-            self.config.getoption("clockwork_destroy", False)
-            or self.config.getoption("clockwork_plan", False)
+        acting = self.config.getoption("clockwork_destroy", False) or self.config.getoption(
+            "clockwork_plan", False
         )
+        if self.declarations or acting:
+            return True
+        # An xdist controller may never see the conftests that declare resources.
+        return (
+            Topology.of(self.config, self.run_id, "run").role == "controller" and self.options.apply
+        )
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give each xdist worker the run's id and the controller's pid."""
+        node.workerinput["clockwork_run"] = self.run_id
+        node.workerinput["clockwork_owner"] = os.getpid()
 
     @property
     def deployment(self) -> Deployment:
@@ -80,8 +102,9 @@ class ClockworkSession:
             from pytest_clockwork.state import root_id
 
             rootdir = self.config.rootpath
+            topology = self.topology
             session = SessionInfo(
-                id=uuid.uuid4().hex[:8],
+                id=topology.session_id,
                 stack=self.options.stack,
                 rootdir=rootdir,
                 root_id=root_id(rootdir),
@@ -91,6 +114,9 @@ class ClockworkSession:
                 rootdir=rootdir,
                 options=self.options,
                 session=session,
+                owner_pid=topology.owner_pid,
+                shared=topology.shared,
+                worker=topology.worker,
                 progress=self._write_line if verbose else None,
             )
             for resource in self.declarations.resources:
@@ -133,6 +159,9 @@ class ClockworkSession:
             if self.options.apply and self.declarations:
                 with contextlib.suppress(ClockworkError):
                     deployment.warm_up()
+            if self.options.apply and self.topology.role == "controller":
+                if self.topology.share == "run":
+                    deployment.start()  # the workers deploy; this process owns and watches
         if self.active and threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -263,8 +292,8 @@ class ClockworkSession:
             failed = exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
             failed = failed or bool(session.testsfailed)
             with _signals_ignored():
-                self.kept, self.outcome = self._deployment.teardown(failed=failed)
-            if self.outcome.failures:
+                self._finish(failed=failed)
+            if self.outcome is not None and self.outcome.failures:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         acted = self.config.getoption("clockwork_destroy", False) or self.config.getoption(
             "clockwork_plan", False
@@ -273,6 +302,16 @@ class ClockworkSession:
             session.exitstatus = pytest.ExitCode.OK
         if self.error or (self.destroyed_stack and self.destroyed_stack.failures):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _finish(self, *, failed: bool) -> None:
+        deployment = self.deployment
+        topology = self.topology
+        if topology.role == "controller":
+            self.shared_records = deployment.run_records(self.run_id)
+        if topology.tears_down:
+            self.kept, self.outcome = deployment.teardown(failed=failed)
+        elif topology.role == "controller":  # --clockwork-share=worker: what crashed workers left
+            self.outcome = deployment.reap_run(self.run_id)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Restore the SIGTERM handler."""

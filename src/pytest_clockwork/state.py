@@ -67,6 +67,7 @@ class ResourceRecord(BaseModel):
         spec: The spec it was deployed from (JSON), for drift checks and display.
         deployed_at: Unix time when it became ready.
         seconds: How long deployment took.
+        worker: The pytest-xdist worker that deployed it, under xdist.
     """
 
     key: str
@@ -83,6 +84,7 @@ class ResourceRecord(BaseModel):
     spec: dict[str, Any] = Field(default_factory=dict)
     deployed_at: float | None = None
     seconds: float | None = None
+    worker: str | None = None
 
     @property
     def id(self) -> str:
