@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 IMAGE = "clockwork-test/busybox:latest"
-PYTEST = [
+BASE = [
     sys.executable,
     "-m",
     "pytest",
@@ -38,10 +38,9 @@ PYTEST = [
     "-p",
     "no:hypothesispytest",
     "-p",
-    "no:xdist",
-    "-p",
     "no:anyio",
 ]
+PYTEST = [*BASE, "-p", "no:xdist"]
 
 TEST_GET = """
 import httpx
