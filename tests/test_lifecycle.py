@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.conftest import eventually, run_subprocess
 
 SLOW_DEPLOY = """

@@ -276,6 +276,7 @@ class Deployment:
                     level=index,
                     spec=spec.to_json(),
                     worker=self.worker,
+                    lifetime=resource.max_duration,
                 )
                 row.append(
                     Task(
@@ -484,13 +485,12 @@ class Deployment:
         kept: list[ResourceRecord] = []
         doomed = owned
         if keep:
-            expires = self._expiry()
             with self.store.transaction() as state:
                 for record in owned:
                     stored = state.records.get(record.id)
                     if stored is not None and stored.status == "ready":
                         stored.kept = True
-                        stored.expires_at = expires
+                        stored.expires_at = self._expiry(stored.lifetime)
                         kept.append(stored)
             doomed = [record for record in owned if record.status != "ready"]
         outcome = destroy_records(self.store, self.session, doomed) if doomed else Outcome()
@@ -502,17 +502,18 @@ class Deployment:
             lock.unlink()
         if self.watchdog is not None:
             self.watchdog.release(
-                clean=not outcome.failures,
-                kept_until=max((r.expires_at or 0 for r in kept), default=0),
+                clean=not outcome.failures, expiring=any(r.expires_at for r in kept)
             )
         return kept, outcome
 
-    def _expiry(self) -> float | None:
-        if not self.options.ttl:
-            return None
+    def _expiry(self, lifetime: float | None) -> float | None:
+        """When a kept resource expires: the shorter of ``--clockwork-ttl`` and its own."""
         from pytest_clockwork.notation import parse_duration
 
-        return now() + parse_duration(self.options.ttl)
+        limits = [lifetime] if lifetime else []
+        if self.options.ttl:
+            limits.append(parse_duration(self.options.ttl))
+        return now() + min(limits) if limits else None
 
     def run_records(self, run_id: str) -> list[ResourceRecord]:
         """The records of an xdist run: its own, and its workers' (``run-gw0``...)."""
@@ -526,6 +527,16 @@ class Deployment:
         """Destroy what the workers of an xdist run left (a worker that crashed)."""
         sessions = {record.session for record in self.run_records(run_id) if not record.kept}
         return reap(self.store, self.session, sessions) if sessions else Outcome()
+
+    def destroy_expired(self) -> Outcome:
+        """``--clockwork-destroy --clockwork-expired``: expired kept resources, every stack."""
+        from pytest_clockwork.expiry import destroy_expired_everywhere
+
+        combined = Outcome()
+        for outcome in destroy_expired_everywhere(self.rootdir, self.session.id).values():
+            combined.destroyed.extend(outcome.destroyed)
+            combined.failures.update(outcome.failures)
+        return combined
 
     def destroy_stack(self) -> Outcome:
         """``--clockwork-destroy``: remove everything the stack has, except live sessions'."""

@@ -27,9 +27,9 @@ def expired(store: StateStore, at: float | None = None) -> list[ResourceRecord]:
     ]
 
 
-def destroy_expired(store: StateStore, session: SessionInfo) -> Outcome:
+def destroy_expired(store: StateStore, session: SessionInfo, at: float | None = None) -> Outcome:
     """Destroy the expired kept records of one stack."""
-    records = expired(store)
+    records = expired(store, at)
     return destroy_records(store, session, records) if records else Outcome()
 
 
@@ -43,28 +43,40 @@ def destroy_expired_everywhere(rootdir: Path, session_id: str) -> dict[str, Outc
     return outcomes
 
 
-def destroy_expired_when_due(
+def destroy_when_expired(
     store: StateStore,
     session: SessionInfo,
-    until: float,
     *,
     log: Callable[[str], None],
     clock: Callable[[], float] = now,
     pause: Callable[[float], None] = time.sleep,
-) -> Outcome:
-    """Wait until ``until`` (a Unix time), then destroy what has expired by then.
+) -> None:
+    """Destroy each kept resource of ``session`` when it expires, then return.
 
-    Used by the watchdog of a session that kept resources with a lifetime. It wakes
-    at least once a minute, so a changed clock cannot make it oversleep by much.
+    Used by the watchdog of a session that kept resources with a lifetime. It wakes at
+    the next expiry (at least once a minute, so a changed clock cannot make it oversleep
+    by much) and stops when none of the session's kept resources is left: destroyed,
+    or taken over by a later session.
     """
-    while (remaining := until - clock()) > 0:
-        pause(min(remaining, 60.0))
-    outcome = destroy_expired(store, session)
-    if outcome.destroyed:
-        log(
-            f"destroyed expired resources of stack {session.stack!r}: "
-            f"{', '.join(outcome.destroyed)}"
-        )
-    for record_id, error in outcome.failures.items():
-        log(f"could not destroy expired {record_id}: {error}")
-    return outcome
+    while True:
+        due = [
+            record.expires_at
+            for record in store.read().of_session(session.id)
+            if record.kept and record.expires_at is not None
+        ]
+        if not due:
+            return
+        wait = min(due) - clock()
+        if wait > 0:
+            pause(min(wait, 60.0))
+            continue
+        outcome = destroy_expired(store, session, at=clock())
+        if outcome.destroyed:
+            log(
+                f"destroyed expired resources of stack {session.stack!r}: "
+                f"{', '.join(outcome.destroyed)}"
+            )
+        for record_id, error in outcome.failures.items():
+            log(f"could not destroy expired {record_id}: {error}")
+        if outcome.failures:
+            pause(60.0)

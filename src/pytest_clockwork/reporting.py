@@ -115,12 +115,15 @@ def summary_lines(session: ClockworkSession) -> list[str]:
         return lines
     if session.destroyed_stack is not None:
         destroyed = session.destroyed_stack.destroyed
-        stack = deployment.options.stack
-        lines.append(
-            f"destroyed in stack {stack!r}: {', '.join(destroyed)}"
-            if destroyed
-            else f"stack {stack!r} had nothing to destroy"
-        )
+        if session.config.getoption("clockwork_expired", False):
+            where, nothing = "expired, destroyed", "nothing had expired"
+        else:
+            stack = deployment.options.stack
+            where, nothing = (
+                f"destroyed in stack {stack!r}",
+                f"stack {stack!r} had nothing to destroy",
+            )
+        lines.append(f"{where}: {', '.join(destroyed)}" if destroyed else nothing)
         for record_id, error in session.destroyed_stack.failures.items():
             lines.append(f"could not destroy {record_id}: {error}")
         return lines

@@ -221,7 +221,10 @@ class ClockworkSession:
         from pytest_clockwork.errors import ClockworkError
 
         try:
-            self.destroyed_stack = self.deployment.destroy_stack()
+            if self.config.getoption("clockwork_expired", False):
+                self.destroyed_stack = self.deployment.destroy_expired()
+            else:
+                self.destroyed_stack = self.deployment.destroy_stack()
         except ClockworkError as exc:
             self.error = str(exc)
         session.items = []

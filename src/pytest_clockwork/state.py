@@ -61,6 +61,7 @@ class ResourceRecord(BaseModel):
         fingerprint: Digest of the spec it was deployed from.
         level: Its deploy level; records are destroyed from the highest level down.
         kept: Left running on purpose; only ``--clockwork-destroy`` (or expiry) removes it.
+        lifetime: The resource's ``max_duration`` in seconds, when it has one.
         expires_at: When a kept resource is due to be destroyed (Unix time).
         created: What was created, by type, so exactly that can be removed.
         outputs: What deployment produced (container id, host ports, path).
@@ -78,6 +79,7 @@ class ResourceRecord(BaseModel):
     fingerprint: str = ""
     level: int = 0
     kept: bool = False
+    lifetime: float | None = None
     expires_at: float | None = None
     created: dict[str, list[str]] = Field(default_factory=dict)
     outputs: dict[str, Any] = Field(default_factory=dict)

@@ -7,9 +7,9 @@ the write end and the watchdog reads end-of-file at once: no polling. It then de
 whatever that session still owns and did not keep, from the stack's state. A session
 that ends normally has already removed everything, so the watchdog finds nothing.
 
-When the session kept resources with a lifetime (``--clockwork-ttl``), it tells the
-watchdog when they expire before closing the pipe; the watchdog then waits, detached,
-until that time and destroys what is still kept and expired.
+When the session kept resources with a lifetime (``--clockwork-ttl``, ``max_duration``),
+it says so before closing the pipe; the watchdog then stays, detached, and destroys each
+kept resource of that session when it expires.
 """
 
 from __future__ import annotations
@@ -68,17 +68,18 @@ class Watchdog:
         os.close(read_end)
         return cls(process, write_end)
 
-    def release(self, *, clean: bool, kept_until: float = 0) -> None:
+    def release(self, *, clean: bool, expiring: bool = False) -> None:
         """Tell the watchdog the session ended normally.
 
         Args:
             clean: Teardown removed everything it had to; nothing is left to check.
-            kept_until: When the last kept resource expires (0: none expires).
+            expiring: The session kept resources with a lifetime: wait and destroy them
+                when they expire.
         """
         if self._pipe is None:
             return
         try:
-            os.write(self._pipe, f"done {kept_until} {int(clean)}\n".encode())
+            os.write(self._pipe, f"done {int(expiring)} {int(clean)}\n".encode())
         except OSError:
             pass
         finally:
@@ -95,8 +96,8 @@ def watch(rootdir: Path, stack: str, session: str, stdin: IO[bytes]) -> None:
     """Wait for the session to end, then clean up what it left."""
     message = stdin.read().decode(errors="replace").split()
     ended_normally = len(message) == 3 and message[0] == "done"
-    kept_until = float(message[1]) if ended_normally else 0.0
-    if ended_normally and message[2] == "1" and not kept_until:
+    expiring = ended_normally and message[1] == "1"
+    if ended_normally and message[2] == "1" and not expiring:
         return
     from pytest_clockwork.engines.base import SessionInfo
     from pytest_clockwork.state import StateStore, root_id
@@ -110,10 +111,10 @@ def watch(rootdir: Path, stack: str, session: str, stdin: IO[bytes]) -> None:
         _log(f"session {session} {how}; destroyed what it left: {', '.join(outcome.destroyed)}")
     for record_id, error in outcome.failures.items():
         _log(f"could not destroy {record_id}: {error}")
-    if kept_until > 0:
-        from pytest_clockwork.expiry import destroy_expired_when_due
+    if expiring:
+        from pytest_clockwork.expiry import destroy_when_expired
 
-        destroy_expired_when_due(store, info, kept_until, log=_log)
+        destroy_when_expired(store, info, log=_log)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError, NotDeployedError
+from pytest_clockwork.resources.types import Seconds
 from pytest_clockwork.specs import CustomSpec, Spec, SpecContext
+
+
+AlertOn = Literal["drift", "failure"]
+ALERT_KINDS: tuple[AlertOn, ...] = ("drift", "failure")
+LIFECYCLE_FIELDS = ("max_duration", "on_drift", "stateful", "alert_on")
+"""Fields about a resource's life after deployment, not about what is deployed."""
 
 
 class Resource(BaseModel):
@@ -32,6 +39,13 @@ class Resource(BaseModel):
             the name it is bound to in the conftest.
         description: What it is for, in words; the AI completes from it.
         assertions: Checks of the deployed resource, collected as test items.
+        max_duration: How long the resource may live when kept (``"2h"``); it is
+            destroyed after that even if nobody runs pytest again.
+        on_drift: What ``clockwork watch`` does when the deployed resource no longer
+            matches this declaration: ``"alert"`` (the default) or ``"auto_correct"``.
+        stateful: It holds data (a database): ``clockwork watch`` never destroys and
+            recreates it without ``--allow-stateful``.
+        alert_on: What ``clockwork watch`` sends alerts for: ``"drift"``, ``"failure"``.
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -42,6 +56,10 @@ class Resource(BaseModel):
     name: str | None = None
     description: str | None = None
     assertions: list[Assertion] = Field(default_factory=list)
+    max_duration: Seconds | None = None
+    on_drift: Literal["alert", "auto_correct"] = "alert"
+    stateful: bool = False
+    alert_on: list[AlertOn] = Field(default_factory=lambda: list(ALERT_KINDS))
 
     _children: dict[str, Resource] = PrivateAttr(default_factory=dict)
     _connections: list[Resource] = PrivateAttr(default_factory=list)
@@ -139,7 +157,9 @@ class Resource(BaseModel):
     def context(self) -> dict[str, Any]:
         """What a connected resource's completion is shown of this one."""
         shown = self.model_dump(
-            exclude={"assertions", "description"}, exclude_none=True, exclude_defaults=True
+            exclude={"assertions", "description", *LIFECYCLE_FIELDS},
+            exclude_none=True,
+            exclude_defaults=True,
         )
         if self.description:
             shown["description"] = self.description
@@ -171,7 +191,7 @@ class Resource(BaseModel):
         return CustomSpec(
             key=context.key,
             resource=self,
-            settings=self.model_dump(mode="json", exclude={"assertions"}),
+            settings=self.model_dump(mode="json", exclude={"assertions", *LIFECYCLE_FIELDS}),
         )
 
     def create(self, context: SpecContext) -> dict[str, Any]:
