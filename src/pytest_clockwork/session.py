@@ -159,9 +159,9 @@ class ClockworkSession:
             if self.options.apply and self.declarations:
                 with contextlib.suppress(ClockworkError):
                     deployment.warm_up()
-            if self.options.apply and self.topology.role == "controller":
-                if self.topology.share == "run":
-                    deployment.start()  # the workers deploy; this process owns and watches
+            topology = self.topology
+            if self.options.apply and topology.role == "controller" and topology.share == "run":
+                deployment.start()  # the workers deploy; this process owns and watches
         if self.active and threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
 

@@ -13,7 +13,6 @@ from pytest_clockwork.errors import DeclarationError, NotDeployedError
 from pytest_clockwork.resources.types import Seconds
 from pytest_clockwork.specs import CustomSpec, Spec, SpecContext
 
-
 AlertOn = Literal["drift", "failure"]
 ALERT_KINDS: tuple[AlertOn, ...] = ("drift", "failure")
 LIFECYCLE_FIELDS = ("max_duration", "on_drift", "stateful", "alert_on")
