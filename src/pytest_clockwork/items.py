@@ -52,9 +52,10 @@ def reachable(bindings: Mapping[str, Resource]) -> Iterator[tuple[str, Resource]
         pending = [resource]
         while pending:
             current = pending.pop(0)
-            if id(current) not in seen:
-                seen.add(id(current))
-                yield fixture, current
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            yield fixture, current
             pending.extend(current.children.values())
             pending.extend(current.connections)
 
