@@ -49,13 +49,16 @@ def reachable(bindings: Mapping[str, Resource]) -> Iterator[tuple[str, Resource]
             seen.add(id(resource))
             yield fixture, resource
     for fixture, resource in bindings.items():
+        visited: set[int] = set()
         pending = [resource]
         while pending:
             current = pending.pop(0)
-            if id(current) in seen:
+            if id(current) in visited:
                 continue
-            seen.add(id(current))
-            yield fixture, current
+            visited.add(id(current))
+            if id(current) not in seen:
+                seen.add(id(current))
+                yield fixture, current
             pending.extend(current.children.values())
             pending.extend(current.connections)
 
