@@ -1,0 +1,195 @@
+"""``clockwork.lock``: the completed values of each resource, pinned for every machine.
+
+The file is JSON with sorted keys and an indent, one entry per resource key, so a pull
+request shows exactly which completion changed. Each entry holds what the completion
+saw (``seen``) and its fingerprint, the completed ``values``, and the ``model`` that
+produced them (for information only: another model setting does not invalidate it).
+It is written atomically (a temporary file renamed over it) under a file lock in
+``.clockwork/``, so pytest-xdist workers that complete at the same time do not lose
+each other's entries; entries this run did not touch stay as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pytest_clockwork.errors import LockfileError
+from pytest_clockwork.state import STATE_DIR
+
+LOCK_NAME = "clockwork.lock"
+VERSION = 1
+LOCK_TIMEOUT = 600.0
+_GITIGNORE = "# Written by pytest-clockwork; not for version control.\n*\n"
+
+
+class LockEntry(BaseModel):
+    """One resource's pinned completion.
+
+    Attributes:
+        fingerprint: The hash of ``seen``.
+        seen: What the completion was based on (description, given fields, context).
+        values: The completed fields, as JSON.
+        model: The model that produced them (informational).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fingerprint: str
+    seen: dict[str, Any]
+    values: dict[str, Any]
+    model: str
+
+
+class Lockfile:
+    """Reads and updates ``clockwork.lock`` at ``rootdir``.
+
+    Args:
+        rootdir: pytest's rootdir.
+    """
+
+    def __init__(self, rootdir: Path) -> None:
+        self.path = rootdir / LOCK_NAME
+        self._state_dir = rootdir / STATE_DIR
+        self._guard: Any = None
+
+    def read(self) -> dict[str, LockEntry]:
+        """The entries by resource key (none when there is no lock file).
+
+        Raises:
+            LockfileError: The file is not a lock this version of clockwork can read.
+        """
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise LockfileError(
+                f"{self.path} is not valid JSON ({exc}): resolve the merge conflict in it, "
+                "or remove the broken entries and complete them again"
+            ) from None
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            found = data.get("version") if isinstance(data, dict) else None
+            raise LockfileError(
+                f"{self.path} has version {found!r}; this clockwork reads version {VERSION}: "
+                "upgrade pytest-clockwork, or move the file away and complete again"
+            )
+        entries: dict[str, LockEntry] = {}
+        for key, raw in (data.get("resources") or {}).items():
+            try:
+                entries[key] = LockEntry.model_validate(raw)
+            except ValidationError as exc:
+                raise LockfileError(
+                    f"{self.path}: the entry of resource {key!r} is malformed ({exc}): "
+                    "remove it and complete the resource again",
+                    resource=key,
+                ) from None
+        return entries
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock file's guard, so one process at a time completes and writes."""
+        from filelock import FileLock, Timeout
+
+        self._ensure_state_dir()
+        if self._guard is None:
+            self._guard = FileLock(str(self._state_dir / f"{LOCK_NAME}.guard"))
+        try:
+            with self._guard.acquire(timeout=LOCK_TIMEOUT):
+                yield
+        except Timeout:
+            raise LockfileError(
+                f"{self.path} has been held by another process for over {LOCK_TIMEOUT:.0f}s "
+                "(a completion in another pytest or xdist worker); is it stuck?"
+            ) from None
+
+    def update(self, entries: Mapping[str, LockEntry]) -> bool:
+        """Write ``entries`` over those of the same keys; keep every other entry.
+
+        Call it while :meth:`held`. The file is replaced atomically, and only when its
+        content changes.
+
+        Returns:
+            Whether the file was written.
+        """
+        current = self.read()
+        merged = {**current, **entries}
+        text = render(merged)
+        try:
+            if self.path.read_text(encoding="utf-8") == text:
+                return False
+        except FileNotFoundError:
+            pass
+        temporary = self.path.with_name(f".{LOCK_NAME}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, self.path)
+        return True
+
+    def _ensure_state_dir(self) -> None:
+        if self._state_dir.is_dir():
+            return
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        ignore = self._state_dir / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text(_GITIGNORE)
+
+
+def render(entries: Mapping[str, LockEntry]) -> str:
+    """The lock file's text: stable, sorted, indented JSON ending in a newline."""
+    payload = {
+        "version": VERSION,
+        "resources": {key: entries[key].model_dump(mode="json") for key in sorted(entries)},
+    }
+    return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """What differs between the ``seen`` of a lock entry and of the declaration now.
+
+    Returns:
+        A short phrase such as ``description 'a' → 'b'; given ports changed``.
+    """
+    changes: list[str] = []
+    for part in sorted(set(old) | set(new)):
+        before, after = old.get(part), new.get(part)
+        if before == after:
+            continue
+        if isinstance(before, dict) and isinstance(after, dict):
+            for name in sorted(set(before) | set(after)):
+                if name not in before:
+                    changes.append(f"{_part(part)} {name!r} added")
+                elif name not in after:
+                    changes.append(f"{_part(part)} {name!r} removed")
+                elif before[name] != after[name]:
+                    changes.append(
+                        f"{_part(part)} {name!r}: {_short(before[name])} → {_short(after[name])}"
+                    )
+        else:
+            changes.append(f"{_part(part)}: {_short(before)} → {_short(after)}")
+    return "; ".join(changes) or "nothing visible (the fingerprint differs)"
+
+
+_PARTS = {
+    "given": "given field",
+    "connections": "connected resource",
+    "siblings": "sibling",
+    "children": "child",
+    "fields": "fields to complete",
+}
+
+
+def _part(name: str) -> str:
+    return _PARTS.get(name, name)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
