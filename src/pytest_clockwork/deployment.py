@@ -362,7 +362,7 @@ class Deployment:
                         replaced.append(kept)
                         fresh.append(task)
         if replaced:
-            destroy_records(self.store, self.session, replaced)
+            destroy_records(self.store, self.session, replaced, self.progress)
         for level in levels:
             for task in level:
                 if task.key in self.reused:
@@ -493,7 +493,11 @@ class Deployment:
                         stored.expires_at = self._expiry(stored.lifetime)
                         kept.append(stored)
             doomed = [record for record in owned if record.status != "ready"]
-        outcome = destroy_records(self.store, self.session, doomed) if doomed else Outcome()
+        outcome = (
+            destroy_records(self.store, self.session, doomed, self.progress)
+            if doomed
+            else Outcome()
+        )
         with self.store.transaction() as state:
             if not any(r.session == self.session.id and not r.kept for r in state.records.values()):
                 state.sessions.pop(self.session.id, None)
@@ -544,7 +548,11 @@ class Deployment:
         state = self.store.read()
         live = set(state.sessions) - set(dead_sessions(state)) - {self.session.id}
         records = [r for r in state.records.values() if r.kept or r.session not in live]
-        outcome = destroy_records(self.store, self.session, records) if records else Outcome()
+        outcome = (
+            destroy_records(self.store, self.session, records, self.progress)
+            if records
+            else Outcome()
+        )
         if any(record.kind == "container" for record in records):
             sweep_containers(self.store, self.session)
         return outcome

@@ -43,8 +43,6 @@ def endpoints(outputs: Mapping[str, Any]) -> str:
         return f"container {outputs['container_name']}"
     if "path" in outputs:
         return str(outputs["path"])
-    if "children" in outputs:
-        return "group of " + ", ".join(outputs["children"])
     return ""
 
 
@@ -137,7 +135,8 @@ def summary_lines(session: ClockworkSession) -> list[str]:
         seconds = deployment.seconds.get(key)
         reused = " (reused)" if key in deployment.reused else ""
         timing = f", ready in {seconds:.2f}s" if seconds is not None else ""
-        lines.append(f"deployed {key}: {endpoints(value.outputs)}{reused}{timing}")
+        where = endpoints(value.outputs) or "group of " + ", ".join(value.children)
+        lines.append(f"deployed {key}: {where}{reused}{timing}")
     reported: set[int] = set()
     for key, error in deployment.failures.items():
         if id(error) not in reported:

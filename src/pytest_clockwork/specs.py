@@ -158,3 +158,107 @@ class CustomSpec(Spec):
             "file": inspect.getsourcefile(cls) if self.resource is not None else None,
         }
         return data
+
+
+def spec_from_json(data: Mapping[str, Any]) -> Spec:
+    """Rebuild a spec from :meth:`Spec.to_json` (as recorded in the stack's state).
+
+    The result has the same JSON and the same fingerprint as the spec it was made from.
+    A custom spec gets its resource back: the class is imported from where
+    :meth:`CustomSpec.to_json` says it lives and validated from the recorded settings.
+
+    Raises:
+        ValueError: ``data`` has an unknown kind.
+        pytest_clockwork.errors.DeploymentError: A custom resource's class is gone.
+    """
+    kind, key = data.get("kind"), str(data["key"])
+    if kind == "container":
+        check = data.get("healthcheck")
+        return ContainerSpec(
+            key=key,
+            name=data["name"],
+            image=data["image"],
+            command=_strings(data.get("command")),
+            entrypoint=_strings(data.get("entrypoint")),
+            env=dict(data.get("env") or {}),
+            ports=tuple(PortMapping(**port) for port in data.get("ports") or ()),
+            volumes=tuple(VolumeSpec(**mount) for mount in data.get("volumes") or ()),
+            networks=tuple(data.get("networks") or ()),
+            labels=dict(data.get("labels") or {}),
+            must_run=data.get("must_run", True),
+            restart=data.get("restart"),
+            healthcheck=HealthcheckSpec(**{**check, "test": tuple(check["test"])})
+            if check
+            else None,
+            user=data.get("user"),
+            working_dir=data.get("working_dir"),
+            init=data.get("init", False),
+            privileged=data.get("privileged", False),
+            start_timeout=data.get("start_timeout", 60.0),
+            runtime=data.get("runtime", "docker"),
+        )
+    if kind == "file":
+        return FileSpec(
+            key=key,
+            path=Path(data["path"]),
+            content=data["content"],
+            mode=data["mode"],
+            overwrite=data.get("overwrite", False),
+        )
+    if kind == "git":
+        return GitSpec(
+            key=key,
+            repo_url=data["repo_url"],
+            dest=Path(data["dest"]),
+            branch=data.get("branch"),
+            pull=data.get("pull", False),
+        )
+    if kind == "group":
+        return GroupSpec(key=key)
+    if kind == "custom":
+        settings = dict(data.get("settings") or {})
+        resource = _resource_class(key, data.get("class") or {}).model_validate(settings)
+        return CustomSpec(key=key, resource=resource, settings=settings)
+    raise ValueError(f"unknown spec kind {kind!r} for resource {key!r}")
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(str(item) for item in value)
+
+
+def _resource_class(key: str, origin: Mapping[str, Any]) -> type[Resource]:
+    """The class of a custom resource, from where ``CustomSpec.to_json`` says it lives."""
+    import importlib
+    import importlib.util
+    import sys
+
+    from pytest_clockwork.errors import DeploymentError
+    from pytest_clockwork.resources.base import Resource
+
+    module_name, qualname, path = origin.get("module"), origin.get("qualname"), origin.get("file")
+    module: Any = sys.modules.get(str(module_name))
+    same_file = module is not None and (
+        not path or getattr(module, "__file__", None) in (None, path)
+    )
+    if not same_file:
+        module = None
+        if path and Path(path).exists():
+            loaded = importlib.util.spec_from_file_location(f"_clockwork_{key}", path)
+            if loaded is not None and loaded.loader is not None:
+                module = importlib.util.module_from_spec(loaded)
+                loaded.loader.exec_module(module)
+    try:
+        if module is None:
+            module = importlib.import_module(str(module_name))
+        found: Any = module
+        for part in str(qualname).split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        found = None
+    if not (isinstance(found, type) and issubclass(found, Resource)):
+        raise DeploymentError(
+            f"resource {key!r}: cannot find its class {qualname} (module {module_name}, "
+            f"file {path}); restore that file, or remove what the resource created by hand",
+            resource=key,
+        )
+    return found

@@ -9,7 +9,7 @@ exactly what the records say was created, and drops the records that are gone.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pytest_clockwork.engines import create_engine
@@ -38,7 +38,10 @@ def _levels(records: Iterable[ResourceRecord]) -> list[list[ResourceRecord]]:
 
 
 def destroy_records(
-    store: StateStore, session: SessionInfo, records: list[ResourceRecord]
+    store: StateStore,
+    session: SessionInfo,
+    records: list[ResourceRecord],
+    output: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Destroy ``records`` (dependents first, each level at once) and forget them.
 
@@ -46,6 +49,7 @@ def destroy_records(
         store: The stack's state.
         session: Whose engine does the work (any session of the stack will do).
         records: What to destroy.
+        output: Where the engines' own output goes (the terminal with ``-v``).
     """
     outcome = Outcome()
     by_engine: dict[str, list[ResourceRecord]] = defaultdict(list)
@@ -53,6 +57,8 @@ def destroy_records(
         by_engine[record.engine].append(record)
     for engine_name, engine_records in by_engine.items():
         engine = create_engine(engine_name, session, store)
+        if output is not None:
+            engine.output = output
         outcome.failures.update(engine.destroy_all(_levels(engine_records)))
     gone = [record for record in records if record.id not in outcome.failures]
     with store.transaction() as state:

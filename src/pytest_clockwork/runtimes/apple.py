@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from pytest_clockwork.errors import DeploymentError, EngineUnavailableError
 from pytest_clockwork.runtimes.dockerd import Observed
@@ -41,6 +41,40 @@ def _cli(*args: str, resource: str | None = None) -> str:
     return done.stdout
 
 
+def run_args(
+    spec: ContainerSpec,
+    *,
+    name: str,
+    labels: Mapping[str, str],
+    host_ports: Mapping[str, int],
+    networks: Iterable[str],
+) -> list[str]:
+    """The ``container run`` command for ``spec``: the one mapping from spec to Apple's CLI.
+
+    Args:
+        spec: The container.
+        name: The container's name.
+        labels: clockwork's labels, added to the spec's own.
+        host_ports: ``"80/tcp"`` → the host port to publish it on.
+        networks: The networks to join.
+    """
+    args = ["container", "run", "--detach", "--name", name]
+    for key, value in sorted({**spec.labels, **labels}.items()):
+        args += ["--label", f"{key}={value}"]
+    for key, value in sorted(spec.env.items()):
+        args += ["--env", f"{key}={value}"]
+    for port in spec.ports:
+        host = f"{port.host_ip}:" if port.host_ip else ""
+        args += ["--publish", f"{host}{host_ports[port.key]}:{port.key}"]
+    for mount in spec.volumes:
+        args += ["--volume", f"{mount.source}:{mount.target}" + (":ro" if mount.read_only else "")]
+    for network in networks:
+        args += ["--network", network]
+    if spec.entrypoint:
+        args += ["--entrypoint", spec.entrypoint[0]]
+    return [*args, spec.image, *(spec.command or ())]
+
+
 def start(
     spec: ContainerSpec,
     *,
@@ -48,24 +82,16 @@ def start(
     labels: Mapping[str, str],
     networks: Mapping[str, list[str]],
 ) -> str:
-    """Run the container detached; return its id (the name)."""
-    args = ["run", "--detach", "--name", name]
-    for key, value in {**spec.labels, **labels}.items():
-        args += ["--label", f"{key}={value}"]
-    for key, value in spec.env.items():
-        args += ["--env", f"{key}={value}"]
+    """Run the container detached (unpinned ports get free host ports); return its id."""
+    from pytest_clockwork.runtimes.ports import free_port
+
+    taken: set[int] = set()
+    host_ports = {}
     for port in spec.ports:
-        host = f"{port.host_ip}:" if port.host_ip else ""
-        args += ["--publish", f"{host}{port.host_port or port.container_port}:{port.key}"]
-    for mount in spec.volumes:
-        args += ["--volume", f"{mount.source}:{mount.target}" + (":ro" if mount.read_only else "")]
-    for network in networks:
-        args += ["--network", network]
-    if spec.entrypoint:
-        args += ["--entrypoint", spec.entrypoint[0]]
-    args.append(spec.image)
-    args += list(spec.command or ())
-    _cli(*args, resource=spec.key)
+        host_ports[port.key] = port.host_port or free_port(port.protocol, port.host_ip, taken)
+        taken.add(host_ports[port.key])
+    args = run_args(spec, name=name, labels=labels, host_ports=host_ports, networks=networks)
+    _cli(*args[1:], resource=spec.key)
     return name
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_clockwork.engines.base import Engine, Task
 from pytest_clockwork.engines.local.files import FileDriver
 from pytest_clockwork.errors import DeploymentError
-from pytest_clockwork.specs import CustomSpec, SpecContext
+from pytest_clockwork.specs import CustomSpec, SpecContext, spec_from_json
 from pytest_clockwork.state import ResourceRecord
 
 if TYPE_CHECKING:
@@ -51,7 +47,7 @@ class LocalEngine(Engine):
             assert isinstance(spec, CustomSpec) and spec.resource is not None
             context = SpecContext(rootdir=self.session.rootdir, key=spec.key)
             return dict(spec.resource.create(context))
-        return {"children": [child.name for child in task.resource.children.values()]}
+        return {}
 
     def destroy(self, record: ResourceRecord) -> None:
         """Remove what the record created."""
@@ -87,24 +83,10 @@ class LocalEngine(Engine):
 
 def _custom_resource(record: ResourceRecord) -> Resource:
     """Rebuild a custom resource from its record, to call its ``delete``."""
-    from pytest_clockwork.resources.base import Resource
-
-    origin = record.spec.get("class", {})
-    module_name, qualname, path = origin.get("module"), origin.get("qualname"), origin.get("file")
-    module = sys.modules.get(str(module_name))
-    if module is None and path and Path(path).exists():
-        loaded = importlib.util.spec_from_file_location(f"_clockwork_{record.key}", path)
-        if loaded is not None and loaded.loader is not None:
-            module = importlib.util.module_from_spec(loaded)
-            loaded.loader.exec_module(module)
-    if module is None:
-        module = importlib.import_module(str(module_name))
-    cls = module
-    for part in str(qualname).split("."):
-        cls = getattr(cls, part)
-    if not (isinstance(cls, type) and issubclass(cls, Resource)):
+    spec = spec_from_json(record.spec)
+    if not isinstance(spec, CustomSpec) or spec.resource is None:
         raise DeploymentError(
-            f"resource {record.key!r}: cannot find its class {qualname} to delete it",
+            f"resource {record.key!r}: cannot rebuild it from its record to delete it",
             resource=record.key,
         )
-    return cls.model_validate(record.spec.get("settings", {}))
+    return spec.resource

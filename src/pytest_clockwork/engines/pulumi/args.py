@@ -1,0 +1,265 @@
+"""Spec → Pulumi arguments: plain functions over the normalised view, no Pulumi import.
+
+The Pulumi program (:mod:`.program`) passes these dictionaries to the resource
+constructors as they are (pulumi-docker and pulumi-command accept plain dicts for
+their argument types), so the whole mapping from a spec to what Pulumi creates is
+here, next to nothing else, and is tested without Pulumi.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pytest_clockwork.specs import ContainerSpec, GitSpec, HealthcheckSpec, Spec
+
+LOCAL_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What an entry of the program needs besides its spec, settled before ``up``.
+
+    They are noted in the resource's record (``created["pulumi"]``) before ``up``, so
+    that any later program (of this session or another) declares the resource with
+    exactly the same inputs, and Pulumi leaves it alone.
+
+    Attributes:
+        session: The session that first deployed it (in its Pulumi name and labels).
+        parent: The key of the composite it belongs to, if any.
+        depends_on: Keys it is deployed after (its connections).
+        container_name: The container's name (containers only).
+        host_ports: ``"80/tcp"`` → host port, for every published port.
+        networks: Logical network name → the Docker network it joins.
+        volumes: Named volumes that clockwork creates for it (and removes after).
+    """
+
+    session: str
+    parent: str | None = None
+    depends_on: tuple[str, ...] = ()
+    container_name: str = ""
+    host_ports: Mapping[str, int] = field(default_factory=dict)
+    networks: Mapping[str, str] = field(default_factory=dict)
+    volumes: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        """The facts as the JSON text noted in the record."""
+        return json.dumps(asdict(self), sort_keys=True, default=dict)
+
+    @classmethod
+    def from_json(cls, text: str) -> Facts:
+        """Read back :meth:`to_json`."""
+        data = json.loads(text)
+        return cls(
+            session=data["session"],
+            parent=data.get("parent"),
+            depends_on=tuple(data.get("depends_on") or ()),
+            container_name=data.get("container_name", ""),
+            host_ports={key: int(port) for key, port in (data.get("host_ports") or {}).items()},
+            networks=dict(data.get("networks") or {}),
+            volumes=tuple(data.get("volumes") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One resource of the Pulumi program: its spec and its settled facts."""
+
+    spec: Spec
+    facts: Facts
+
+    @property
+    def key(self) -> str:
+        """The resource's key."""
+        return self.spec.key
+
+    @property
+    def name(self) -> str:
+        """Its Pulumi name and stack output name: unique in the stack, stable for life."""
+        return f"{self.spec.key}@{self.facts.session}"
+
+
+def go_duration(seconds: float) -> str:
+    """A duration the way Go prints it (``1.5s``, ``1m30s``, ``500ms``), as Docker reads back."""
+    millis = round(seconds * 1000)
+    if millis == 0:
+        return "0s"
+    if millis < 1000:
+        return f"{millis}ms"
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs = f"{rest / 1000:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{secs}"
+    if minutes:
+        return f"{minutes}m{secs}"
+    return secs
+
+
+def healthcheck_args(check: HealthcheckSpec) -> dict[str, Any]:
+    """pulumi-docker's ``ContainerHealthcheckArgs`` for a healthcheck."""
+    return {
+        "tests": list(check.test),
+        "interval": go_duration(check.interval),
+        "timeout": go_duration(check.timeout),
+        "retries": check.retries,
+        "start_period": go_duration(check.start_period),
+    }
+
+
+def label_args(labels: Mapping[str, str]) -> list[dict[str, str]]:
+    """Labels as pulumi-docker's list of ``{"label", "value"}``, sorted (stable inputs)."""
+    return [{"label": key, "value": value} for key, value in sorted(labels.items())]
+
+
+def network_aliases(spec: ContainerSpec) -> list[str]:
+    """The names other containers reach it by on its networks (as the local engine gives)."""
+    return sorted({spec.name, spec.name.rsplit(".", 1)[-1]})
+
+
+def port_args(spec: ContainerSpec, facts: Facts) -> list[dict[str, Any]]:
+    """Published ports: each at its settled host port; unpinned ones bound to loopback."""
+    ports = []
+    for port in spec.ports:
+        item: dict[str, Any] = {
+            "internal": port.container_port,
+            "external": facts.host_ports[port.key],
+            "protocol": port.protocol,
+        }
+        ip = port.host_ip or (None if port.pinned else LOCAL_HOST)
+        if ip:
+            item["ip"] = ip
+        ports.append(item)
+    return ports
+
+
+def volume_args(spec: ContainerSpec) -> list[dict[str, Any]]:
+    """Mounts: host paths as binds, other sources as named volumes."""
+    volumes = []
+    for mount in spec.volumes:
+        source = "host_path" if mount.is_bind else "volume_name"
+        volumes.append(
+            {source: mount.source, "container_path": mount.target, "read_only": mount.read_only}
+        )
+    return volumes
+
+
+def container_args(spec: ContainerSpec, facts: Facts, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The ``pulumi_docker.Container`` arguments for a Docker container.
+
+    Args:
+        spec: The container.
+        facts: Its settled name, host ports and networks.
+        labels: Clockwork's labels (they win over the resource's own labels).
+    """
+    args: dict[str, Any] = {
+        "name": facts.container_name,
+        "image": spec.image,
+        "envs": [f"{key}={value}" for key, value in sorted(spec.env.items())],
+        "ports": port_args(spec, facts),
+        "volumes": volume_args(spec),
+        "networks_advanced": [
+            {"name": actual, "aliases": network_aliases(spec)} for actual in facts.networks.values()
+        ],
+        "labels": label_args({**spec.labels, **labels}),
+        "must_run": spec.must_run,
+        "init": spec.init,
+        "privileged": spec.privileged,
+    }
+    optional: dict[str, Any] = {
+        "command": list(spec.command) if spec.command is not None else None,
+        "entrypoints": list(spec.entrypoint) if spec.entrypoint is not None else None,
+        "restart": spec.restart,
+        "user": spec.user,
+        "working_dir": spec.working_dir,
+    }
+    args.update({key: value for key, value in optional.items() if value is not None})
+    if spec.healthcheck is not None:
+        args["healthcheck"] = healthcheck_args(spec.healthcheck)
+        if spec.must_run:
+            args["wait"] = True
+            args["wait_timeout"] = max(1, round(spec.start_timeout))
+    return args
+
+
+def container_outputs(
+    spec: ContainerSpec, facts: Facts, container_id: Any, host: str
+) -> dict[str, Any]:
+    """The fixture's outputs, in the local engine's shape (``container_id`` may be an Output)."""
+    return {
+        "container_id": container_id,
+        "container_name": facts.container_name,
+        "host": host if spec.runtime == "docker" else LOCAL_HOST,
+        "ports": dict(facts.host_ports) if spec.must_run else {},
+        "networks": dict(facts.networks),
+        "runtime": spec.runtime,
+    }
+
+
+def apple_command(spec: ContainerSpec, facts: Facts, labels: Mapping[str, str]) -> dict[str, Any]:
+    """``pulumi_command.local.Command`` arguments that run an Apple ``container``."""
+    from pytest_clockwork.runtimes.apple import run_args
+
+    args = run_args(
+        spec,
+        name=facts.container_name,
+        labels=labels,
+        host_ports=facts.host_ports,
+        networks=facts.networks.values(),
+    )
+    return {
+        "create": shlex.join(args),
+        "delete": shlex.join(["container", "delete", "--force", facts.container_name]),
+    }
+
+
+# The clone's create script refuses a non-empty destination that clockwork did not
+# create, creates missing parent directories and prints them (its stdout); the delete
+# script removes the clone, then those directories (deepest first) once empty.
+# pulumi-command gives the create step's stdout to the delete step as
+# PULUMI_COMMAND_STDOUT. Values come in through the environment: no quoting to get wrong.
+GIT_CREATE = """set -e
+if [ -e "$CLOCKWORK_DEST" ] && [ -n "$(ls -A "$CLOCKWORK_DEST" 2>/dev/null)" ]; then
+  echo "resource '$CLOCKWORK_KEY': $CLOCKWORK_DEST already exists and is not empty, and \
+clockwork did not create it. Remove it or choose another dest." >&2
+  exit 1
+fi
+parent=$(dirname "$CLOCKWORK_DEST")
+missing=""
+dir="$parent"
+while [ ! -e "$dir" ]; do
+  missing="$dir
+$missing"
+  dir=$(dirname "$dir")
+done
+mkdir -p "$parent"
+printf '%s' "$missing"
+if [ -n "$CLOCKWORK_BRANCH" ]; then
+  git clone --quiet --branch "$CLOCKWORK_BRANCH" "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
+else
+  git clone --quiet "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
+fi
+"""
+
+GIT_DELETE = """rm -rf "$CLOCKWORK_DEST"
+printf '%s\\n' "$PULUMI_COMMAND_STDOUT" | sort -r | while IFS= read -r dir; do
+  if [ -n "$dir" ]; then rmdir "$dir" 2>/dev/null || true; fi
+done
+"""
+
+
+def git_command(spec: GitSpec) -> dict[str, Any]:
+    """``pulumi_command.local.Command`` arguments that clone a repository."""
+    return {
+        "create": GIT_CREATE,
+        "delete": GIT_DELETE,
+        "environment": {
+            "CLOCKWORK_KEY": spec.key,
+            "CLOCKWORK_REPO": spec.repo_url,
+            "CLOCKWORK_DEST": str(spec.dest),
+            "CLOCKWORK_BRANCH": spec.branch or "",
+        },
+    }

@@ -1,0 +1,524 @@
+"""The Pulumi engine's decisions, with a double of the Automation API that acts like a stack.
+
+``FakePulumi`` stands in for ``pulumi.automation`` (the CLI is not installed): each
+``up`` runs the engine's program under Pulumi's unit-test mocks, then does what Pulumi
+would with it: creates what is new, deletes what the program left out, replaces what
+changed. File and directory resources are really written by their dynamic providers,
+so what a test sees on disk is what the program asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi import automation as auto
+
+from pytest_clockwork import (
+    BlankResource,
+    DeploymentError,
+    DockerResource,
+    FileResource,
+    Resource,
+)
+from pytest_clockwork.engines.base import SessionInfo, Task
+from pytest_clockwork.engines.pulumi.args import Facts
+from pytest_clockwork.engines.pulumi.engine import PulumiEngine
+from pytest_clockwork.engines.pulumi.entries import FACTS, facts_of
+from pytest_clockwork.engines.pulumi.files import DirectoryProvider, FileProvider
+from pytest_clockwork.engines.pulumi.program import Program
+from pytest_clockwork.graph import ResourceGraph
+from pytest_clockwork.settings import ClockworkSettings
+from pytest_clockwork.specs import SpecContext
+from pytest_clockwork.state import ResourceRecord, StateStore, root_id
+from test_pulumi_program import DIRECTORY, FILE, Declared, PulumiMocks
+
+PROVIDERS: dict[str, Callable[[], Any]] = {FILE: FileProvider, DIRECTORY: DirectoryProvider}
+
+
+@dataclass
+class Held:
+    """A resource the fake stack holds."""
+
+    type: str
+    inputs: dict[str, Any]
+    outs: dict[str, Any]
+
+
+def _inputs(declared: Declared) -> dict[str, Any]:
+    return {k: v for k, v in declared.inputs.items() if k != "__provider"}
+
+
+class FakeStack:
+    """One stack of :class:`FakePulumi`: holds resources across ``up``s like Pulumi does."""
+
+    def __init__(self, api: FakePulumi, name: str) -> None:
+        self.api = api
+        self.name = name
+        self.program: Program | None = None
+        self.held: dict[str, Held] = {}
+        self.changes: list[dict[str, list[str]]] = []
+        self.workspace = SimpleNamespace(remove_stack=self._remove)
+
+    def _plan(self) -> tuple[dict[str, Any], dict[str, Declared], dict[str, list[str]]]:
+        assert self.program is not None
+        program = self.program
+        mocks = PulumiMocks()
+
+        def body() -> Any:
+            program()
+            return pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
+
+        exports = mocks.run(body)
+        declared = mocks.declared
+        changes = {
+            "create": [name for name in declared if name not in self.held],
+            "replace": [
+                name
+                for name in declared
+                if name in self.held and self.held[name].inputs != _inputs(declared[name])
+            ],
+            "delete": [name for name in self.held if name not in declared],
+        }
+        changes["same"] = [
+            name for name in declared if name in self.held and name not in changes["replace"]
+        ]
+        return exports, declared, changes
+
+    def _delete(self, name: str) -> None:
+        held = self.held.pop(name)
+        if held.type in PROVIDERS:
+            PROVIDERS[held.type]().delete(name, held.outs)
+
+    def _create(self, name: str, declared: Declared) -> None:
+        inputs = _inputs(declared)
+        outs = inputs
+        if declared.type in PROVIDERS:
+            created = PROVIDERS[declared.type]().create(dict(inputs))
+            outs = created.outs or {}
+        self.held[name] = Held(declared.type, inputs, outs)
+
+    def up(self, *, on_output: Any, on_error: Any, color: str) -> Any:
+        self.api.calls.append("up")
+        if self.api.before_up is not None:
+            self.api.before_up(self)
+        on_output(f"Updating ({self.name}):")
+        exports, declared, changes = self._plan()
+        try:
+            for name in reversed(changes["delete"]):
+                self._delete(name)
+            for name in declared:
+                if name in changes["replace"]:
+                    self._delete(name)
+                if name in changes["create"] or name in changes["replace"]:
+                    on_output(f"    + {declared[name].type} {name} creating")
+                    self._create(name, declared[name])
+        except Exception as exc:
+            on_error(f"    error: {exc}")
+            raise auto.CommandError(auto.CommandResult("", str(exc), 1)) from None
+        self.changes.append(changes)
+        on_output(f"Resources: {len(changes['create'])} created")
+        return SimpleNamespace(
+            outputs={name: auto.OutputValue(value, False) for name, value in exports.items()}
+        )
+
+    def preview(self, *, on_output: Any, on_error: Any, color: str) -> Any:
+        self.api.calls.append("preview")
+        _, _, changes = self._plan()
+        return SimpleNamespace(change_summary={op: len(names) for op, names in changes.items()})
+
+    def destroy(self, *, on_output: Any, on_error: Any, color: str, remove: bool) -> Any:
+        self.api.calls.append("destroy")
+        for name in reversed(list(self.held)):
+            self._delete(name)
+        if remove:
+            self._remove(self.name)
+
+    def _remove(self, name: str) -> None:
+        self.api.calls.append("remove_stack")
+        self.api.stacks.pop(name, None)
+
+
+class FakePulumi:
+    """A double of ``pulumi.automation`` whose stacks act like Pulumi's (see the module)."""
+
+    LocalWorkspaceOptions = auto.LocalWorkspaceOptions
+    ProjectSettings = auto.ProjectSettings
+    ProjectBackend = auto.ProjectBackend
+    StackNotFoundError = auto.StackNotFoundError
+    ConcurrentUpdateError = auto.ConcurrentUpdateError
+
+    def __init__(self) -> None:
+        self.stacks: dict[str, FakeStack] = {}
+        self.calls: list[str] = []
+        self.options: list[Any] = []
+        self.before_up: Callable[[FakeStack], None] | None = None
+
+    def PulumiCommand(self, root: str) -> Any:
+        return SimpleNamespace(root=root)
+
+    def create_or_select_stack(
+        self, *, stack_name: str, project_name: str, program: Any, opts: Any
+    ) -> FakeStack:
+        stack = self.stacks.setdefault(stack_name, FakeStack(self, stack_name))
+        stack.program = program
+        self.options.append(opts)
+        return stack
+
+    def select_stack(
+        self, *, stack_name: str, project_name: str, program: Any, opts: Any
+    ) -> FakeStack:
+        if stack_name not in self.stacks:
+            raise auto.StackNotFoundError(auto.CommandResult("", "no stack named found", 255))
+        return self.create_or_select_stack(
+            stack_name=stack_name, project_name=project_name, program=program, opts=opts
+        )
+
+    @property
+    def stack(self) -> FakeStack:
+        (stack,) = self.stacks.values()
+        return stack
+
+    def entries(self) -> list[str]:
+        """The names of the entries of the last program."""
+        assert self.stack.program is not None
+        return [entry.name for entry in self.stack.program.entries]
+
+
+# -- helpers: what Deployment does around the engine --------------------------------------
+
+
+@pytest.fixture
+def fake() -> FakePulumi:
+    return FakePulumi()
+
+
+def engine_for(rootdir: Path, fake: FakePulumi, session: str = "s1", **kw: Any) -> PulumiEngine:
+    info = SessionInfo(id=session, stack="default", rootdir=rootdir, root_id=root_id(rootdir))
+    settings = ClockworkSettings.model_construct(
+        pulumi_backend_url=kw.get("backend"), pulumi_config_passphrase=None
+    )
+    return PulumiEngine(
+        info,
+        StateStore(rootdir, "default"),
+        automation=fake,
+        settings=settings,
+        environ={"PATH": "/usr/bin"},
+        cli="/usr/bin/pulumi",
+    )
+
+
+def plan(engine: PulumiEngine, *roots: Resource) -> list[list[Task]]:
+    """Tasks level by level, recorded as ``creating`` (as Deployment does before deploy)."""
+    graph = ResourceGraph.build(roots)
+    levels = []
+    for index, level in enumerate(graph.levels()):
+        row = []
+        for key in level:
+            resource = graph.nodes[key]
+            spec = resource.spec(SpecContext(rootdir=engine.session.rootdir, key=key))
+            record = ResourceRecord(
+                key=key,
+                session=engine.session.id,
+                kind=spec.kind,
+                engine="pulumi",
+                fingerprint=spec.fingerprint(),
+                level=index,
+                spec=spec.to_json(),
+            )
+            row.append(Task(spec, resource, record, depends_on=tuple(sorted(graph.deps[key]))))
+        levels.append(row)
+    with engine.store.transaction() as state:
+        for row in levels:
+            for task in row:
+                state.put(task.record)
+    return levels
+
+
+def settle_records(
+    engine: PulumiEngine, levels: list[list[Task]], failures: dict[str, BaseException]
+) -> None:
+    """Record the outcome (as Deployment does after deploy)."""
+    with engine.store.transaction() as state:
+        for task in (task for level in levels for task in level):
+            record = state.records[task.record.id]
+            record.created = {**record.created, **task.record.created}
+            record.status = "failed" if task.key in failures else "ready"
+            record.outputs = task.outputs
+            state.put(record)
+
+
+def deploy(engine: PulumiEngine, *roots: Resource) -> dict[str, BaseException]:
+    levels = plan(engine, *roots)
+    failures = engine.deploy(levels, lambda task: None)
+    settle_records(engine, levels, failures)
+    return failures
+
+
+def records(engine: PulumiEngine) -> dict[str, ResourceRecord]:
+    return {record.key: record for record in engine.store.read().records.values()}
+
+
+def keep(engine: PulumiEngine, *keys: str) -> None:
+    with engine.store.transaction() as state:
+        for record in state.records.values():
+            if record.key in keys:
+                record.kept = True
+
+
+@pytest.fixture
+def rootdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "project"
+
+
+# -- deploy --------------------------------------------------------------------------------
+
+
+def test_deploy_fills_outputs_and_checks_readiness_in_level_order(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    engine = engine_for(rootdir, fake)
+    seed = FileResource(name="seed.sql", content="insert 1")
+    notes = FileResource(name="notes.txt", content="read me").connect(seed)
+    levels = plan(engine, notes)
+    checked: list[str] = []
+
+    failures = engine.deploy(levels, lambda task: checked.append(task.key))
+
+    assert failures == {}
+    assert checked == ["seed.sql", "notes.txt"]
+    assert levels[1][0].outputs == {"path": str(rootdir / "notes.txt")}
+    assert (rootdir / "notes.txt").read_text() == "read me"
+    assert levels[1][0].record.seconds is not None
+    assert fake.calls == ["up"]
+    assert fake.entries() == ["seed.sql@s1", "notes.txt@s1"]
+
+
+def test_what_the_stack_will_hold_is_noted_before_up(rootdir: Path, fake: FakePulumi) -> None:
+    engine = engine_for(rootdir, fake)
+    seen: dict[str, ResourceRecord] = {}
+    fake.before_up = lambda stack: seen.update(records(engine))
+    web = DockerResource(name="web", image="busybox", ports=["80", "8080:81"])
+    levels = plan(engine, web)
+
+    engine.deploy(levels, lambda task: None)
+
+    # Another process can rebuild the same program from the state alone.
+    noted = seen["web"].created
+    facts = Facts.from_json(noted[FACTS][0])
+    assert facts.container_name == "web-s1" == noted["containers"][0]
+    assert facts.host_ports["81/tcp"] == 8080
+    assert 1024 <= facts.host_ports["80/tcp"] <= 65535
+    assert noted["pulumi-stacks"] == ["project/default"]
+    # The outputs carry the ports chosen before up.
+    assert levels[0][0].outputs["ports"] == dict(facts.host_ports)
+
+
+def test_the_program_holds_the_stacks_live_records_and_the_new_tasks(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    first = engine_for(rootdir, fake, session="old")
+    deploy(
+        first, FileResource(name="kept.txt", content="k"), FileResource(name="gone", content="g")
+    )
+    keep(first, "kept.txt")
+    with first.store.transaction() as state:  # a record that never reached Pulumi
+        state.put(ResourceRecord(key="never", session="dead", kind="file", engine="pulumi"))
+    engine = engine_for(rootdir, fake, session="new")
+    deploy(engine, FileResource(name="early", content="e"))
+    # A failed deploy of this session: left out of later programs.
+    (rootdir / "taken").write_text("the user's")
+    assert "taken" in deploy(engine, FileResource(name="taken", content="t"))
+
+    deploy(engine, FileResource(name="late", content="l"))
+
+    assert set(fake.entries()) == {"kept.txt@old", "gone@old", "early@new", "late@new"}
+    # Nothing that existed was replaced by being declared again from its record.
+    assert all(not change["replace"] for change in fake.stack.changes)
+    assert (rootdir / "taken").read_text() == "the user's"
+
+
+def test_a_failed_up_fails_every_task_with_pulumis_output(rootdir: Path, fake: FakePulumi) -> None:
+    engine = engine_for(rootdir, fake)
+    lines: list[str] = []
+    engine.output = lines.append
+    (rootdir / "b.txt").parent.mkdir(parents=True)
+    (rootdir / "b.txt").write_text("the user's")
+    levels = plan(
+        engine, FileResource(name="a.txt", content="a"), FileResource(name="b.txt", content="b")
+    )
+
+    failures = engine.deploy(levels, lambda task: None)
+
+    assert set(failures) == {"a.txt", "b.txt"}
+    error = failures["a.txt"]
+    assert isinstance(error, DeploymentError) and error.resource == "a.txt"
+    message = str(error)
+    assert message.startswith(
+        "resource 'a.txt' was not deployed: pulumi up of stack project/default failed: "
+        "error: resource 'b.txt'"
+    )
+    assert "\n(one Pulumi update was deploying a.txt, b.txt)\n" in message
+    assert "already exists and clockwork did not create it" in error.logs
+    assert "--- last lines of Pulumi's output ---" in message
+    assert all(record.status == "failed" for record in records(engine).values())
+    assert any(line.startswith("pulumi: Updating") for line in lines)
+
+
+def test_a_resource_that_is_not_ready_fails_with_what_depends_on_it(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    engine = engine_for(rootdir, fake)
+    db = FileResource(name="db", content="d")
+    api = FileResource(name="api", content="a").connect(db)
+    other = FileResource(name="other", content="o")
+    levels = plan(engine, api, other)
+
+    def ready(task: Task) -> None:
+        if task.key == "db":
+            raise DeploymentError("resource 'db' did not become ready", resource="db")
+
+    failures = engine.deploy(levels, ready)
+
+    assert set(failures) == {"db", "api"}
+    assert "because 'db', which it needs, failed" in str(failures["api"])
+    (other_task,) = [task for level in levels for task in level if task.key == "other"]
+    assert other_task.outputs == {"path": str(rootdir / "other")}
+
+
+def test_a_users_backend_without_a_passphrase_fails_the_tasks_not_the_session(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    engine = engine_for(rootdir, fake, backend="s3://bucket")
+    levels = plan(engine, FileResource(name="a", content="a"))
+
+    failures = engine.deploy(levels, lambda task: None)
+
+    assert isinstance(failures["a"], DeploymentError)
+    assert "needs a passphrase" in str(failures["a"])
+    assert fake.calls == []
+    assert engine.destroy_all([[records(engine)["a"]]]) == {}  # never handed to Pulumi
+
+
+# -- destroy ---------------------------------------------------------------------------------
+
+
+def test_destroying_some_records_is_an_up_without_them(rootdir: Path, fake: FakePulumi) -> None:
+    old = engine_for(rootdir, fake, session="old")
+    deploy(old, FileResource(name="kept.txt", content="k"))
+    keep(old, "kept.txt")
+    engine = engine_for(rootdir, fake, session="new")
+    deploy(engine, FileResource(name="mine.txt", content="m", directory="sub/dir"))
+    assert (rootdir / "sub" / "dir" / "mine.txt").exists()
+
+    mine = records(engine)["mine.txt"]
+    assert engine.destroy_all([[mine]]) == {}
+
+    assert fake.calls == ["up", "up", "up"]
+    assert fake.entries() == ["kept.txt@old"]
+    assert fake.stack.changes[-1]["delete"] == ["mine.txt@new"]
+    assert fake.stack.changes[-1]["same"] == ["kept.txt@old"]
+    assert not (rootdir / "sub").exists()
+    assert (rootdir / "kept.txt").read_text() == "k"
+
+
+def test_destroying_the_last_records_destroys_and_removes_the_stack(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    engine = engine_for(rootdir, fake)
+    deploy(engine, BlankResource(name="app").add(FileResource(name="a", content="a")))
+    work_dir = engine.config.work_dir
+    assert work_dir.is_dir()
+
+    failures = engine.destroy_all([[r] for r in records(engine).values()])
+
+    assert failures == {}
+    assert fake.calls == ["up", "destroy", "remove_stack"]
+    assert fake.stacks == {}
+    assert not (rootdir / "a").exists()
+    assert not work_dir.exists()
+
+
+def test_a_failed_destroy_keeps_the_records_with_the_reason(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    engine = engine_for(rootdir, fake)
+    deploy(engine, FileResource(name="a", content="a"), FileResource(name="b", content="b"))
+
+    def broken(stack: FakeStack) -> None:
+        raise auto.ConcurrentUpdateError(auto.CommandResult("", "locked", 255))
+
+    fake.before_up = broken
+
+    failures = engine.destroy_all([[records(engine)["a"]]])
+
+    (failure,) = failures.values()
+    assert "resource 'a' could not be destroyed: pulumi up of stack project/default failed" in (
+        str(failure)
+    )
+    assert "its own --clockwork-stack" in str(failure)
+
+
+# -- plan, alive -----------------------------------------------------------------------------
+
+
+def test_preview_summarises_the_changes_and_counts_kept_resources_as_unchanged(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    old = engine_for(rootdir, fake, session="old")
+    deploy(old, FileResource(name="kept", content="k"))
+    keep(old, "kept")
+    engine = engine_for(rootdir, fake, session="new")
+    levels = plan(
+        engine, FileResource(name="kept", content="k"), FileResource(name="n", content="n")
+    )
+    with engine.store.transaction() as state:  # preview writes nothing: forget the plan
+        for row in levels:
+            for task in row:
+                state.records.pop(task.record.id)
+
+    summary = engine.preview(levels)
+
+    assert summary == "1 to create, 1 unchanged"
+    assert fake.calls == ["up", "preview"]
+    assert not (rootdir / "n").exists()
+    assert all(facts_of(r) is None or r.session == "old" for r in records(engine).values())
+
+
+def test_alive_means_the_file_is_still_there(rootdir: Path, fake: FakePulumi) -> None:
+    engine = engine_for(rootdir, fake)
+    deploy(engine, FileResource(name="a", content="a"))
+    record = records(engine)["a"]
+
+    assert engine.alive(record)
+    (rootdir / "a").unlink()
+    assert not engine.alive(record)
+
+
+def test_alive_asks_docker_whether_the_container_runs(
+    rootdir: Path, fake: FakePulumi, docker_client: Any
+) -> None:
+    engine = engine_for(rootdir, fake)
+    container = docker_client.containers.run(
+        "clockwork-test/busybox:latest", detach=True, init=True
+    )
+    record = ResourceRecord(
+        key="web",
+        session="s1",
+        kind="container",
+        engine="pulumi",
+        outputs={"container_id": container.id, "runtime": "docker"},
+    )
+    try:
+        assert engine.alive(record)
+        container.remove(force=True)
+        assert not engine.alive(record)
+    finally:
+        with contextlib.suppress(Exception):  # gone already, unless an assertion failed
+            container.remove(force=True)
