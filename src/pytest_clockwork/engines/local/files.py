@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_clockwork.errors import DeploymentError, FileConflictError
+from pytest_clockwork.filesystem import (
+    missing_directories,
+    remove_empty_directories,
+    write_atomically,
+)
 from pytest_clockwork.specs import FileSpec, GitSpec
 from pytest_clockwork.state import STATE_DIR, ResourceRecord
 
@@ -33,12 +38,7 @@ class FileDriver:
 
     def make_directory(self, record: ResourceRecord, directory: str | Path) -> None:
         """Create ``directory`` and missing parents, noting each one created."""
-        missing: list[Path] = []
-        path = Path(directory)
-        while not path.exists():
-            missing.append(path)
-            path = path.parent
-        for path in reversed(missing):
+        for path in missing_directories(directory):
             self.engine.note(record, "dirs", str(path))
             path.mkdir(exist_ok=True)
 
@@ -73,10 +73,7 @@ class FileDriver:
         else:
             self.make_directory(task.record, spec.path.parent)
             self.engine.note(task.record, "files", str(spec.path))
-        temporary = spec.path.with_name(f".{spec.path.name}.clockwork-{os.getpid()}")
-        temporary.write_text(spec.content)
-        os.chmod(temporary, spec.mode)
-        os.replace(temporary, spec.path)
+        write_atomically(spec.path, spec.content, spec.mode)
         return {"path": str(spec.path)}
 
     def _backup_path(self, key: str) -> Path:
@@ -141,15 +138,9 @@ class FileDriver:
         Returns:
             The directories left because something else is in them.
         """
-        directories = {path for record in records for path in record.created.get("dirs", [])}
-        left = []
-        for path in sorted(directories, key=lambda p: p.count(os.sep), reverse=True):
-            try:
-                Path(path).rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                left.append(f"directory {path}")
+        left = remove_empty_directories(
+            path for record in records for path in record.created.get("dirs", [])
+        )
         for record in records:
             backups = self.engine.session.rootdir / STATE_DIR / "backups" / record.session
             with contextlib.suppress(OSError):

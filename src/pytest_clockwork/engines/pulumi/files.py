@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,47 +25,26 @@ import pulumi
 import pulumi.dynamic
 
 from pytest_clockwork.errors import FileConflictError
+from pytest_clockwork.filesystem import (
+    missing_directories,
+    remove_empty_directories,
+    write_atomically,
+)
 
 _FILE_INPUTS = ("key", "path", "content", "mode", "overwrite")
 
 
 def make_directories(directory: str | Path) -> list[str]:
     """Create ``directory`` and its missing parents; return those created, outermost first."""
-    missing: list[Path] = []
-    path = Path(directory)
-    while not path.exists():
-        missing.append(path)
-        path = path.parent
     created: list[str] = []
     try:
-        for path in reversed(missing):
+        for path in missing_directories(directory):
             path.mkdir()
             created.append(str(path))
     except OSError:
-        remove_directories(created)
+        remove_empty_directories(created)
         raise
     return created
-
-
-def remove_directories(directories: list[str]) -> list[str]:
-    """Remove ``directories`` (deepest first) when empty; return those left in place."""
-    left = []
-    for path in sorted(directories, key=lambda p: p.count(os.sep), reverse=True):
-        try:
-            Path(path).rmdir()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            left.append(path)
-    return left
-
-
-def _write(path: Path, content: str | bytes, mode: int) -> None:
-    """Write atomically (a temporary file renamed over ``path``) with ``mode``."""
-    temporary = path.with_name(f".{path.name}.clockwork-{os.getpid()}")
-    temporary.write_bytes(content.encode() if isinstance(content, str) else content)
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)
 
 
 class FileProvider(pulumi.dynamic.ResourceProvider):
@@ -96,9 +74,9 @@ class FileProvider(pulumi.dynamic.ResourceProvider):
         else:
             directories = make_directories(path.parent)
         try:
-            _write(path, str(props["content"]), int(props["mode"]))
+            write_atomically(path, str(props["content"]), int(props["mode"]))
         except OSError:
-            remove_directories(directories)
+            remove_empty_directories(directories)
             raise
         outs = {
             **props,
@@ -123,7 +101,7 @@ class FileProvider(pulumi.dynamic.ResourceProvider):
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
         """Rewrite the content and mode; what create made (or saved) is kept for delete."""
-        _write(Path(news["path"]), str(news["content"]), int(news["mode"]))
+        write_atomically(Path(news["path"]), str(news["content"]), int(news["mode"]))
         kept = {name: olds.get(name) for name in ("directories", "original", "original_mode")}
         return pulumi.dynamic.UpdateResult(outs={**news, **kept})
 
@@ -132,11 +110,13 @@ class FileProvider(pulumi.dynamic.ResourceProvider):
         path = Path(props["path"])
         original = props.get("original")
         if original is not None:
-            _write(path, base64.b64decode(original), int(props.get("original_mode") or 0o644))
+            write_atomically(
+                path, base64.b64decode(original), int(props.get("original_mode") or 0o644)
+            )
             return
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        remove_directories(list(props.get("directories") or []))
+        remove_empty_directories(list(props.get("directories") or []))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         """On refresh: the file is gone when its path no longer exists."""
@@ -164,7 +144,7 @@ class DirectoryProvider(pulumi.dynamic.ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Remove the directories it created, once empty."""
-        remove_directories(list(props.get("directories") or []))
+        remove_empty_directories(list(props.get("directories") or []))
 
 
 class ClockworkFile(pulumi.dynamic.Resource, module="clockwork", name="File"):
