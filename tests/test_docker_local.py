@@ -155,7 +155,7 @@ def test_a_container_that_exits_reports_its_logs(
 ) -> None:
     declare(
         """
-        broken = DockerResource(image=IMAGE,
+        broken = DockerResource(image=IMAGE, ports=["80"],
                                 command=["sh", "-c", "echo config missing: /etc/app.toml; exit 3"])
         """
     )
@@ -166,6 +166,38 @@ def test_a_container_that_exits_reports_its_logs(
         [
             "*resource 'broken': container 'clockwork-test/busybox:latest' exited with code 3*",
             "*config missing: /etc/app.toml*",
+        ]
+    )
+    assert leftovers()["containers"] == []
+
+
+def test_published_ports_are_waited_for(
+    pytester: pytest.Pytester, declare: Any, leftovers: Any
+) -> None:
+    declare(
+        """
+        late = DockerResource(image=IMAGE, ports=["80"],
+                              command=["sh", "-c", "sleep 1; exec httpd -f -p 80 -h /www"])
+        deaf = DockerResource(image=IMAGE, ports=["81"], start_timeout=2)
+        """
+    )
+    pytester.makepyfile(
+        test_x="""
+        import httpx
+
+        def test_late(late):
+            assert httpx.get(late.url(80)).status_code == 200  # no retry needed
+
+        def test_deaf(deaf):
+            pass
+        """
+    )
+    result = pytester.runpytest("--clockwork-apply")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*resource 'deaf': container * ran but nothing listened on its published port(s) "
+            "81/tcp within 2s; set wait_for_ports=False*"
         ]
     )
     assert leftovers()["containers"] == []

@@ -39,8 +39,8 @@ from pytest_clockwork.teardown import (
     Outcome,
     dead_sessions,
     destroy_records,
+    destroy_stack,
     reap,
-    sweep_containers,
 )
 
 Progress = Callable[[str], None]
@@ -544,15 +544,4 @@ class Deployment:
 
     def destroy_stack(self) -> Outcome:
         """``--clockwork-destroy``: remove everything the stack has, except live sessions'."""
-        self.reaped = reap(self.store, self.session).destroyed
-        state = self.store.read()
-        live = set(state.sessions) - set(dead_sessions(state)) - {self.session.id}
-        records = [r for r in state.records.values() if r.kept or r.session not in live]
-        outcome = (
-            destroy_records(self.store, self.session, records, self.progress)
-            if records
-            else Outcome()
-        )
-        if any(record.kind == "container" for record in records):
-            sweep_containers(self.store, self.session)
-        return outcome
+        return destroy_stack(self.store, self.session, self.progress)

@@ -106,6 +106,7 @@ class ContainerSpec(Spec):
     init: bool = False
     privileged: bool = False
     start_timeout: float = 60.0
+    wait_for_ports: bool = True
     runtime: Literal["docker", "apple"] = "docker"
 
 
@@ -195,6 +196,7 @@ def spec_from_json(data: Mapping[str, Any]) -> Spec:
             init=data.get("init", False),
             privileged=data.get("privileged", False),
             start_timeout=data.get("start_timeout", 60.0),
+            wait_for_ports=data.get("wait_for_ports", True),
             runtime=data.get("runtime", "docker"),
         )
     if kind == "file":

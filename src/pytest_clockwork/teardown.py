@@ -86,6 +86,8 @@ def reap(store: StateStore, session: SessionInfo, sessions: Iterable[str] | None
         session: The session doing the work.
         sessions: The sessions to reap; by default every dead session of this host.
     """
+    if not store.path.exists():
+        return Outcome()
     state = store.read()
     targets = set(dead_sessions(state) if sessions is None else sessions)
     records = [
@@ -99,6 +101,25 @@ def reap(store: StateStore, session: SessionInfo, sessions: Iterable[str] | None
                 for record in fresh.records.values()
             ):
                 fresh.sessions.pop(session_id, None)
+    return outcome
+
+
+def destroy_stack(
+    store: StateStore, session: SessionInfo, output: Callable[[str], None] | None = None
+) -> Outcome:
+    """Destroy everything the stack has (kept or left by dead sessions), except what
+    live sessions own; ``--clockwork-destroy`` and ``clockwork destroy``.
+    """
+    if not store.path.exists():
+        return Outcome()
+    reaped = reap(store, session).destroyed
+    state = store.read()
+    live = set(state.sessions) - set(dead_sessions(state)) - {session.id}
+    records = [r for r in state.records.values() if r.kept or r.session not in live]
+    outcome = destroy_records(store, session, records, output) if records else Outcome()
+    outcome.destroyed[:0] = reaped
+    if any(record.kind == "container" for record in records):
+        sweep_containers(store, session)
     return outcome
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import TYPE_CHECKING, Self
 
 from pydantic import Field, model_validator
@@ -101,21 +100,11 @@ class PortAccessibleAssert(Assertion):
         where = f"resource {resource.key!r}: port {host}:{port}"
         if self.host is None:
             where += f" (container port {self.port})"
-        try:
-            with socket.create_connection((host, port), timeout=self.attempt_timeout()) as sock:
-                sock.settimeout(0.2)
-                try:
-                    closed = sock.recv(1) == b""
-                except TimeoutError:
-                    closed = False  # the server waits for us to speak: it is there
-                except OSError:
-                    closed = True
-        except OSError as exc:
-            raise AssertionFailed(f"{where} is not accessible: {exc}") from None
-        if closed:
-            raise AssertionFailed(
-                f"{where} accepted the connection and closed it at once: nothing listens behind it"
-            )
+        from pytest_clockwork.runtimes.ports import probe_tcp
+
+        problem = probe_tcp(host, port, timeout=self.attempt_timeout(), settle=0.2)
+        if problem is not None:
+            raise AssertionFailed(f"{where} {problem}")
 
 
 def _is_container(resource: Resource) -> bool:

@@ -251,10 +251,11 @@ def _reasons(reasons: Mapping[str, str]) -> str:
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` to completion, also when called from inside an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
+    """Run ``coroutine`` to completion in a thread of its own.
+
+    Not in the caller's thread: ``asyncio.run`` there would leave that thread without an
+    event loop, which other code in the same process (Pulumi's runtime) relies on; and
+    the caller may already be inside a running loop.
+    """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clockwork-completion") as pool:
         return pool.submit(asyncio.run, coroutine).result()

@@ -65,15 +65,18 @@ class ContainerResource(Resource):
         command: The command, as a string (split like a shell) or a list.
         entrypoint: Replaces the image's entrypoint.
         labels: Extra container labels.
-        must_run: Wait until the container runs (and is healthy, with a healthcheck);
-            ``False`` for one-shot containers.
+        must_run: Wait until the container is ready: it runs, is healthy (with a
+            healthcheck) and listens on its published ports; ``False`` for one-shot
+            containers.
         restart: Docker's restart policy.
         healthcheck: A healthcheck; deployment waits until it reports healthy.
         user: The user to run as.
         working_dir: The working directory inside the container.
         init: Run an init process as PID 1 (forwards signals, reaps zombies).
         privileged: Run privileged. Only ever set by you, never by the AI.
-        start_timeout: How long to wait for the container to run (and be healthy).
+        start_timeout: How long to wait for the container to be ready.
+        wait_for_ports: Deployment waits until something listens on each published TCP
+            port (the default); ``False`` for ports the container does not serve at once.
         wait_for: Assertions polled until they pass before tests get the fixture,
             e.g. ``[HealthcheckAssert(port=80)]``.
     """
@@ -97,6 +100,7 @@ class ContainerResource(Resource):
     init: bool = False
     privileged: bool = False
     start_timeout: Seconds = 60.0
+    wait_for_ports: bool = True
     wait_for: list[Assertion] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -148,6 +152,7 @@ class ContainerResource(Resource):
             init=self.init,
             privileged=self.privileged,
             start_timeout=self.start_timeout,
+            wait_for_ports=self.wait_for_ports,
             runtime=self.runtime,
         )
 

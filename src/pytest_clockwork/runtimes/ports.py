@@ -21,3 +21,27 @@ def free_port(protocol: str, host_ip: str | None, taken: set[int]) -> int:
             if port not in taken:
                 return port
     raise OSError("no free host port found")
+
+
+def probe_tcp(host: str, port: int, timeout: float, settle: float = 0.05) -> str | None:
+    """Whether something listens on ``host:port``; ``None`` when it does, else why not.
+
+    Docker's userland port proxy accepts a connection to a published port even when
+    nothing listens in the container, then closes it at once. So after connecting, wait
+    ``settle`` seconds: data, or silence (a server waiting for the client to speak),
+    means a listener; an immediate close means none.
+    """
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(settle)
+            try:
+                closed = sock.recv(1) == b""
+            except TimeoutError:
+                closed = False
+            except OSError:
+                closed = True
+    except OSError as exc:
+        return f"is not accessible: {exc}"
+    if closed:
+        return "accepted the connection and closed it at once: nothing listens behind it"
+    return None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_clockwork.errors import DeploymentError
 from pytest_clockwork.runtimes import runtime_for
+from pytest_clockwork.runtimes.ports import probe_tcp
 from pytest_clockwork.specs import ContainerSpec
 from pytest_clockwork.state import ResourceRecord
 
@@ -76,7 +77,10 @@ class ContainerDriver:
         }
 
     def wait_until_running(self, spec: ContainerSpec, container_id: str) -> dict[str, int]:
-        """Poll with backoff until the container runs (and is healthy, with a healthcheck).
+        """Poll with backoff until the container is ready.
+
+        Ready means: it runs; it is healthy, when it has a healthcheck; and something
+        listens on each published TCP port (unless ``wait_for_ports`` is off).
 
         Returns:
             The published ports, ``"80/tcp"`` → host port.
@@ -95,14 +99,25 @@ class ContainerDriver:
 
         runtime = runtime_for(spec.runtime)
         wanted = {port.key for port in spec.ports}
+        host = runtime.published_host() if spec.runtime == "docker" else "127.0.0.1"
+        verdict: dict[str, bool] = {}
 
-        def ready(seen: Observed | None) -> bool:
-            healthy = spec.healthcheck is None or (seen is not None and seen.health == "healthy")
-            published = spec.runtime != "docker" or (seen is not None and wanted <= set(seen.ports))
-            return seen is not None and seen.status == "running" and healthy and published
+        def listening(seen: Observed) -> bool:
+            return not spec.wait_for_ports or all(
+                probe_tcp(host, seen.ports[port.key], timeout=1.0) is None
+                for port in spec.ports
+                if port.protocol == "tcp" and port.key in seen.ports
+            )
 
         def settled(seen: Observed | None) -> bool:
-            return seen is None or seen.status in ("exited", "dead") or ready(seen)
+            if seen is None or seen.status in ("exited", "dead"):
+                return True
+            healthy = spec.healthcheck is None or seen.health == "healthy"
+            published = spec.runtime != "docker" or wanted <= set(seen.ports)
+            verdict["ready"] = (
+                seen.status == "running" and healthy and published and listening(seen)
+            )
+            return verdict["ready"]
 
         started = time.monotonic()
         seen: Observed | None = Retrying(
@@ -111,17 +126,24 @@ class ContainerDriver:
             retry=retry_if_result(lambda seen: not settled(seen)),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )(runtime.observe, container_id)
-        if seen is not None and ready(seen):
+        if seen is not None and verdict.get("ready") and seen.status == "running":
             return dict(seen.ports)
         logs = runtime.logs(container_id, tail=LOG_TAIL)
         if seen is None:
             what = "disappeared while starting"
         elif seen.status in ("exited", "dead"):
             what = f"exited with code {seen.exit_code} instead of running"
-        elif spec.healthcheck is not None:
+        elif spec.healthcheck is not None and seen.health != "healthy":
             what = (
                 f"was not healthy after {time.monotonic() - started:.0f}s "
                 f"(health: {seen.health}); raise start_timeout or fix the healthcheck"
+            )
+        elif seen.status == "running":
+            ports = ", ".join(port.key for port in spec.ports if port.protocol == "tcp")
+            what = (
+                f"ran but nothing listened on its published port(s) {ports} within "
+                f"{spec.start_timeout:.0f}s; set wait_for_ports=False if it does not serve "
+                "them, or raise start_timeout"
             )
         else:
             what = f"was still {seen.status!r} after {spec.start_timeout:.0f}s"
