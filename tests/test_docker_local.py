@@ -117,8 +117,11 @@ def test_declared_networks_are_created_and_removed(
     declare(
         """
         a = DockerResource(image=IMAGE, networks=["backend"])
-        b = DockerResource(image=IMAGE, networks=["backend"],
-                           command=["sh", "-c", "wget -q -O- http://a/ && sleep 600"])
+        b = DockerResource(
+            image=IMAGE,
+            networks=["backend"],
+            command=["sh", "-c", "until wget -q -O- http://a/; do sleep 0.1; done; sleep 600"],
+        )
         """
     )
     pytester.makepyfile(
