@@ -104,7 +104,7 @@ class ContainerDriver:
 
         def listening(seen: Observed) -> bool:
             return not spec.wait_for_ports or all(
-                probe_tcp(host, seen.ports[port.key], timeout=1.0) is None
+                probe_tcp(host, seen.ports[port.key], timeout=1.0, settle=0.02) is None
                 for port in spec.ports
                 if port.protocol == "tcp" and port.key in seen.ports
             )
@@ -122,7 +122,7 @@ class ContainerDriver:
         started = time.monotonic()
         seen: Observed | None = Retrying(
             stop=stop_after_delay(spec.start_timeout) | stop_when_event_set(self.engine.cancelled),
-            wait=wait_exponential(multiplier=0.02, min=0.02, max=0.5),
+            wait=wait_exponential(multiplier=0.01, min=0.005, max=0.5),
             retry=retry_if_result(lambda seen: not settled(seen)),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
         )(runtime.observe, container_id)
