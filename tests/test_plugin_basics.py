@@ -392,9 +392,8 @@ def test_git_clone_from_a_local_repository(pytester: pytest.Pytester, declare: A
     assert not (pytester.path / "work").exists()
 
 
+@pytest.mark.skipif(sys.platform == "darwin", reason="checks the error where the runtime is absent")
 def test_apple_containers_are_not_available_here(pytester: pytest.Pytester, declare: Any) -> None:
-    if sys.platform == "darwin":
-        pytest.skip("this checks the error on platforms without Apple's runtime")
     declare('mac = AppleContainerResource(image="alpine")\n')
     pytester.makepyfile(test_x="def test_x(mac): pass")
     result = pytester.runpytest("--clockwork-apply")
