@@ -14,139 +14,108 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_clockwork.assertions.base import (
-        Assertion as Assertion,
-    )
-    from pytest_clockwork.assertions.base import (
-        AssertionFailed as AssertionFailed,
-    )
+    from pytest_clockwork.assertions.base import Assertion, AssertionFailed
     from pytest_clockwork.assertions.containers import (
-        CommandSucceedsAssert as CommandSucceedsAssert,
+        CommandSucceedsAssert,
+        ContainerHealthyAssert,
+        ContainerRunningAssert,
+        LogContainsAssert,
     )
-    from pytest_clockwork.assertions.containers import (
-        ContainerHealthyAssert as ContainerHealthyAssert,
-    )
-    from pytest_clockwork.assertions.containers import (
-        ContainerRunningAssert as ContainerRunningAssert,
-    )
-    from pytest_clockwork.assertions.containers import (
-        LogContainsAssert as LogContainsAssert,
-    )
-    from pytest_clockwork.assertions.files import (
-        FileContentMatchesAssert as FileContentMatchesAssert,
-    )
-    from pytest_clockwork.assertions.files import (
-        FileExistsAssert as FileExistsAssert,
-    )
-    from pytest_clockwork.assertions.network import (
-        HealthcheckAssert as HealthcheckAssert,
-    )
-    from pytest_clockwork.assertions.network import (
-        PortAccessibleAssert as PortAccessibleAssert,
-    )
+    from pytest_clockwork.assertions.files import FileContentMatchesAssert, FileExistsAssert
+    from pytest_clockwork.assertions.network import HealthcheckAssert, PortAccessibleAssert
     from pytest_clockwork.errors import (
-        ClockworkError as ClockworkError,
+        ClockworkError,
+        CompletionError,
+        DeclarationError,
+        DependencyCycleError,
+        DeploymentError,
+        EngineUnavailableError,
+        FileConflictError,
+        ImageUnavailableError,
+        LockfileError,
+        NotDeployedError,
+        StateError,
     )
-    from pytest_clockwork.errors import (
-        CompletionError as CompletionError,
-    )
-    from pytest_clockwork.errors import (
-        DeclarationError as DeclarationError,
-    )
-    from pytest_clockwork.errors import (
-        DependencyCycleError as DependencyCycleError,
-    )
-    from pytest_clockwork.errors import (
-        DeploymentError as DeploymentError,
-    )
-    from pytest_clockwork.errors import (
-        EngineUnavailableError as EngineUnavailableError,
-    )
-    from pytest_clockwork.errors import (
-        FileConflictError as FileConflictError,
-    )
-    from pytest_clockwork.errors import (
-        ImageUnavailableError as ImageUnavailableError,
-    )
-    from pytest_clockwork.errors import (
-        LockfileError as LockfileError,
-    )
-    from pytest_clockwork.errors import (
-        NotDeployedError as NotDeployedError,
-    )
-    from pytest_clockwork.errors import (
-        StateError as StateError,
-    )
-    from pytest_clockwork.resources.apple import (
-        AppleContainerResource as AppleContainerResource,
-    )
-    from pytest_clockwork.resources.base import (
-        Resource as Resource,
-    )
-    from pytest_clockwork.resources.blank import (
-        BlankResource as BlankResource,
-    )
-    from pytest_clockwork.resources.container import (
-        ContainerResource as ContainerResource,
-    )
-    from pytest_clockwork.resources.container import (
-        Healthcheck as Healthcheck,
-    )
-    from pytest_clockwork.resources.docker import (
-        DockerResource as DockerResource,
-    )
-    from pytest_clockwork.resources.file import (
-        FileResource as FileResource,
-    )
-    from pytest_clockwork.resources.git import (
-        GitRepoResource as GitRepoResource,
-    )
-    from pytest_clockwork.settings import (
-        ClockworkSettings as ClockworkSettings,
-    )
-    from pytest_clockwork.settings import (
-        get_settings as get_settings,
-    )
-    from pytest_clockwork.specs import (
-        SpecContext as SpecContext,
-    )
+    from pytest_clockwork.resources.apple import AppleContainerResource
+    from pytest_clockwork.resources.base import Resource
+    from pytest_clockwork.resources.blank import BlankResource
+    from pytest_clockwork.resources.container import ContainerResource, Healthcheck
+    from pytest_clockwork.resources.docker import DockerResource
+    from pytest_clockwork.resources.file import FileResource
+    from pytest_clockwork.resources.git import GitRepoResource
+    from pytest_clockwork.settings import ClockworkSettings, get_settings
+    from pytest_clockwork.specs import SpecContext
 
-_EXPORTS = {
-    "AppleContainerResource": "pytest_clockwork.resources.apple",
-    "Assertion": "pytest_clockwork.assertions.base",
-    "AssertionFailed": "pytest_clockwork.assertions.base",
-    "BlankResource": "pytest_clockwork.resources.blank",
-    "ClockworkError": "pytest_clockwork.errors",
-    "ClockworkSettings": "pytest_clockwork.settings",
-    "CommandSucceedsAssert": "pytest_clockwork.assertions.containers",
-    "CompletionError": "pytest_clockwork.errors",
-    "ContainerHealthyAssert": "pytest_clockwork.assertions.containers",
-    "ContainerResource": "pytest_clockwork.resources.container",
-    "ContainerRunningAssert": "pytest_clockwork.assertions.containers",
-    "DeclarationError": "pytest_clockwork.errors",
-    "DependencyCycleError": "pytest_clockwork.errors",
-    "DeploymentError": "pytest_clockwork.errors",
-    "DockerResource": "pytest_clockwork.resources.docker",
-    "EngineUnavailableError": "pytest_clockwork.errors",
-    "FileConflictError": "pytest_clockwork.errors",
-    "FileContentMatchesAssert": "pytest_clockwork.assertions.files",
-    "FileExistsAssert": "pytest_clockwork.assertions.files",
-    "FileResource": "pytest_clockwork.resources.file",
-    "GitRepoResource": "pytest_clockwork.resources.git",
-    "Healthcheck": "pytest_clockwork.resources.container",
-    "HealthcheckAssert": "pytest_clockwork.assertions.network",
-    "ImageUnavailableError": "pytest_clockwork.errors",
-    "LockfileError": "pytest_clockwork.errors",
-    "LogContainsAssert": "pytest_clockwork.assertions.containers",
-    "NotDeployedError": "pytest_clockwork.errors",
-    "PortAccessibleAssert": "pytest_clockwork.assertions.network",
-    "Resource": "pytest_clockwork.resources.base",
-    "SpecContext": "pytest_clockwork.specs",
-    "StateError": "pytest_clockwork.errors",
-    "get_settings": "pytest_clockwork.settings",
+__all__ = [
+    "AppleContainerResource",
+    "Assertion",
+    "AssertionFailed",
+    "BlankResource",
+    "ClockworkError",
+    "ClockworkSettings",
+    "CommandSucceedsAssert",
+    "CompletionError",
+    "ContainerHealthyAssert",
+    "ContainerResource",
+    "ContainerRunningAssert",
+    "DeclarationError",
+    "DependencyCycleError",
+    "DeploymentError",
+    "DockerResource",
+    "EngineUnavailableError",
+    "FileConflictError",
+    "FileContentMatchesAssert",
+    "FileExistsAssert",
+    "FileResource",
+    "GitRepoResource",
+    "Healthcheck",
+    "HealthcheckAssert",
+    "ImageUnavailableError",
+    "LockfileError",
+    "LogContainsAssert",
+    "NotDeployedError",
+    "PortAccessibleAssert",
+    "Resource",
+    "SpecContext",
+    "StateError",
+    "get_settings",
+]
+
+# Where each public name lives; they are imported on first use.
+_MODULES = {
+    "pytest_clockwork.assertions.base": ("Assertion", "AssertionFailed"),
+    "pytest_clockwork.assertions.containers": (
+        "CommandSucceedsAssert",
+        "ContainerHealthyAssert",
+        "ContainerRunningAssert",
+        "LogContainsAssert",
+    ),
+    "pytest_clockwork.assertions.files": ("FileContentMatchesAssert", "FileExistsAssert"),
+    "pytest_clockwork.assertions.network": ("HealthcheckAssert", "PortAccessibleAssert"),
+    "pytest_clockwork.errors": (
+        "ClockworkError",
+        "CompletionError",
+        "DeclarationError",
+        "DependencyCycleError",
+        "DeploymentError",
+        "EngineUnavailableError",
+        "FileConflictError",
+        "ImageUnavailableError",
+        "LockfileError",
+        "NotDeployedError",
+        "StateError",
+    ),
+    "pytest_clockwork.resources.apple": ("AppleContainerResource",),
+    "pytest_clockwork.resources.base": ("Resource",),
+    "pytest_clockwork.resources.blank": ("BlankResource",),
+    "pytest_clockwork.resources.container": ("ContainerResource", "Healthcheck"),
+    "pytest_clockwork.resources.docker": ("DockerResource",),
+    "pytest_clockwork.resources.file": ("FileResource",),
+    "pytest_clockwork.resources.git": ("GitRepoResource",),
+    "pytest_clockwork.settings": ("ClockworkSettings", "get_settings"),
+    "pytest_clockwork.specs": ("SpecContext",),
 }
-
-__all__ = sorted(_EXPORTS)
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:

@@ -294,6 +294,9 @@ class Deployment:
         fresh = self._adopt_kept(levels)
         with self.store.transaction() as state:
             for task in fresh:
+                for what, identifiers in self.engine.planned(task).items():
+                    for identifier in identifiers:
+                        task.record.add_created(what, identifier)
                 state.put(task.record)
         todo = [[task for task in level if task in fresh] for level in levels]
         todo = [level for level in todo if level]

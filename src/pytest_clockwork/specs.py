@@ -109,6 +109,10 @@ class ContainerSpec(Spec):
     wait_for_ports: bool = True
     runtime: Literal["docker", "apple"] = "docker"
 
+    def container_name(self, session_id: str) -> str:
+        """The container's name in a session: unique, so sessions on one host never clash."""
+        return f"{self.name}-{session_id}"
+
 
 @dataclass(frozen=True)
 class FileSpec(Spec):

@@ -129,8 +129,15 @@ class Engine(ABC):
 
     # -- shared machinery --------------------------------------------------------------
 
+    def planned(self, task: Task) -> dict[str, list[str]]:
+        """What :meth:`create` will make that can be named before it starts (recorded
+        with the task's record, in one write for the whole deployment)."""
+        return {}
+
     def note(self, record: ResourceRecord, what: str, identifier: str) -> None:
         """Record, durably and before creating it, that ``identifier`` is being created."""
+        if identifier in record.created.get(what, []):
+            return  # recorded already (see planned())
         record.add_created(what, identifier)
         with self.store.transaction() as state:
             stored = state.records.get(record.id)

@@ -20,11 +20,6 @@ if TYPE_CHECKING:
 LOG_TAIL = 30
 
 
-def container_name(spec: ContainerSpec, session_id: str) -> str:
-    """The container's name: unique per session, so sessions on one host never clash."""
-    return f"{spec.name}-{session_id}"
-
-
 class ContainerDriver:
     """Creates, checks and removes containers for the local engine."""
 
@@ -62,7 +57,7 @@ class ContainerDriver:
                     runtime.ensure_volume(mount.source, self.engine.session.labels(spec.key))
             elif mount.is_bind:
                 self.engine.files.make_directory(task.record, mount.source)
-        name = container_name(spec, self.engine.session.id)
+        name = spec.container_name(self.engine.session.id)
         self.engine.note(task.record, "containers", name)
         started = runtime.start(spec, name=name, labels=labels, networks=networks)
         container_id = getattr(started, "id", started)

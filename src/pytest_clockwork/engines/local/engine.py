@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pytest_clockwork.engines.base import Engine, Task
 from pytest_clockwork.engines.local.files import FileDriver
 from pytest_clockwork.errors import DeploymentError
-from pytest_clockwork.specs import CustomSpec, SpecContext, spec_from_json
+from pytest_clockwork.specs import ContainerSpec, CustomSpec, SpecContext, spec_from_json
 from pytest_clockwork.state import ResourceRecord
 
 if TYPE_CHECKING:
@@ -47,6 +47,12 @@ class LocalEngine(Engine):
             assert isinstance(spec, CustomSpec) and spec.resource is not None
             context = SpecContext(rootdir=self.session.rootdir, key=spec.key)
             return dict(spec.resource.create(context))
+        return {}
+
+    def planned(self, task: Task) -> dict[str, list[str]]:
+        """A container's name is known up front: record it with the others at once."""
+        if isinstance(task.spec, ContainerSpec):
+            return {"containers": [task.spec.container_name(self.session.id)]}
         return {}
 
     def destroy(self, record: ResourceRecord) -> None:

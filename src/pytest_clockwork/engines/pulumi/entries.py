@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from pytest_clockwork.engines.base import SessionInfo, Task
-from pytest_clockwork.engines.local.containers import container_name
 from pytest_clockwork.engines.pulumi.args import Entry, Facts
 from pytest_clockwork.runtimes.ports import free_port
 from pytest_clockwork.specs import ContainerSpec, spec_from_json
@@ -124,7 +123,7 @@ def settle(
                 session=facts.session,
                 parent=facts.parent,
                 depends_on=facts.depends_on,
-                container_name=container_name(spec, session.id),
+                container_name=spec.container_name(session.id),
                 host_ports=host_ports,
                 networks={
                     name: networks.setdefault(name, f"{name}-{session.id}") for name in logical
