@@ -7,6 +7,8 @@
    does the same work concurrently with the Docker SDK. Both are timed as whole
    processes (interpreter start, imports, work, cleanup). Prints the medians and
    their ratio. Target: at N = 4 the session takes at most 1.2x the plain script.
+   For context it also times pytest doing the same work by hand (a session fixture
+   with the Docker SDK): what pytest itself costs over a script.
 2. The plugin's cost on a 300-test suite that declares no resources: ``pytest`` with
    and without ``-p no:clockwork``. Target: at most 3% more.
 3. pytest-xdist: 8 tests sharing one container, ``-n 2`` against ``-n 0`` (the
@@ -98,6 +100,43 @@ def containers_project(root: Path, count: int) -> None:
     (root / "pytest.ini").write_text("[pytest]\n")
 
 
+BY_HAND = """
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+import pytest
+
+
+@pytest.fixture(scope="session")
+def webs():
+    client = docker.from_env()
+    pool = ThreadPoolExecutor(8)
+
+    def start(index):
+        container = client.containers.run(
+            "{image}", detach=True, ports={{"80/tcp": ("127.0.0.1", None)}}
+        )
+        container.reload()
+        while container.status != "running":
+            container.reload()
+        return container
+
+    containers = list(pool.map(start, range({count})))
+    yield [f"http://127.0.0.1:{{c.ports['80/tcp'][0]['HostPort']}}" for c in containers]
+    list(pool.map(lambda container: container.remove(force=True), containers))
+"""
+
+
+def by_hand_project(root: Path, count: int) -> None:
+    """The same session with the containers started by hand in a pytest fixture."""
+    (root / "conftest.py").write_text(BY_HAND.format(image=IMAGE, count=count))
+    tests = [TEST_GET]
+    for index in range(count):
+        tests.append(f"def test_web{index}(webs):\n    assert get(webs[{index}]) == 'hello\\n'\n")
+    (root / "test_web.py").write_text("\n".join(tests))
+    (root / "pytest.ini").write_text("[pytest]\n")
+
+
 def plain_project(root: Path, count: int) -> None:
     for index in range(count):
         body = "\n".join(
@@ -151,6 +190,11 @@ def main() -> None:
                 root,
                 args.runs,
             )
+            by_hand = root / "by-hand"
+            by_hand.mkdir()
+            by_hand_project(by_hand, count)
+            floor, _ = timed(PYTEST, [sys.executable, "-c", "pass"], by_hand, args.runs)
+            report(f"N={count}: pytest + SDK by hand vs plain SDK", floor, theirs, float("inf"))
             report(
                 f"N={count}: pytest --clockwork-apply vs plain SDK",
                 ours,

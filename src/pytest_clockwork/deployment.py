@@ -25,7 +25,6 @@ from pytest_clockwork.errors import (
 from pytest_clockwork.graph import ResourceGraph
 from pytest_clockwork.options import Options
 from pytest_clockwork.resources.base import Resource
-from pytest_clockwork.resources.container import ContainerResource
 from pytest_clockwork.specs import ContainerSpec, Spec, SpecContext
 from pytest_clockwork.state import (
     ResourceRecord,
@@ -440,29 +439,6 @@ class Deployment:
         self.complete([key])
         self.deployed[key] = self._deployed_value(key, dict(record.outputs))
         return self.deployed[key]
-
-    def warm_up(self) -> None:
-        """Connect to Docker in the background while pytest collects (apply only).
-
-        Nothing is created: this only imports the Docker SDK, connects, and looks up the
-        declared images, so that the first container starts without those waits.
-        """
-        images = [
-            resource.image
-            for resource in self.graph.nodes.values()
-            if isinstance(resource, ContainerResource)
-            and resource.runtime == "docker"
-            and resource.image
-        ]
-        if not images or self.engine_name != "local":
-            return
-
-        def run() -> None:
-            from pytest_clockwork.runtimes import dockerd
-
-            dockerd.warm_up(images)
-
-        threading.Thread(target=run, name="clockwork-warm-up", daemon=True).start()
 
     def reap_dead(self) -> None:
         """Destroy what dead sessions of this host left in the stack (if any did)."""

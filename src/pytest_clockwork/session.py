@@ -150,15 +150,12 @@ class ClockworkSession:
         """Register the rootdir conftest's resources; install the SIGTERM handler."""
         self.declarations.register_above(session)
         if self.active:
-            from pytest_clockwork.errors import ClockworkError, EngineUnavailableError
+            from pytest_clockwork.errors import EngineUnavailableError
 
             try:
                 deployment = self.deployment  # fails at once when the engine is unavailable
             except EngineUnavailableError as exc:
                 raise pytest.UsageError(str(exc)) from None
-            if self.options.apply and self.declarations:
-                with contextlib.suppress(ClockworkError):
-                    deployment.warm_up()
             topology = self.topology
             if self.options.apply and topology.role == "controller" and topology.share == "run":
                 deployment.start()  # the workers deploy; this process owns and watches

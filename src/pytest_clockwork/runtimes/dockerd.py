@@ -60,16 +60,6 @@ def reset_client() -> None:
         _present.clear()
 
 
-def warm_up(images: list[str]) -> None:
-    """Connect and look the images up ahead of deployment (from a background thread)."""
-    try:
-        for image in images:
-            if image not in _present and client().images.get(image):
-                _present.add(image)
-    except (docker.errors.DockerException, EngineUnavailableError):
-        pass  # deployment reports it properly
-
-
 def available() -> bool:
     """Whether a Docker engine answers."""
     try:
