@@ -74,15 +74,13 @@ def _once(command: list[str], cwd: Path) -> float:
     return elapsed
 
 
-def timed(
-    ours: list[str], theirs: list[str], cwd: Path, runs: int
-) -> tuple[list[float], list[float]]:
-    """Wall-clock seconds of ``runs`` runs of each command, interleaved so that the
-    machine's drift hits both alike, after one warm-up run of each."""
-    _once(ours, cwd)
-    _once(theirs, cwd)
-    pairs = [(_once(ours, cwd), _once(theirs, cwd)) for _ in range(runs)]
-    return [a for a, _ in pairs], [b for _, b in pairs]
+def timed(commands: list[tuple[list[str], Path]], runs: int) -> list[list[float]]:
+    """Wall-clock seconds of ``runs`` runs of each (command, folder), interleaved so that
+    the machine's drift hits all alike, after one warm-up run of each."""
+    for command, cwd in commands:
+        _once(command, cwd)
+    rounds = [[_once(command, cwd) for command, cwd in commands] for _ in range(runs)]
+    return [list(times) for times in zip(*rounds, strict=True)]
 
 
 def containers_project(root: Path, count: int) -> None:
@@ -182,18 +180,19 @@ def main() -> None:
     print(f"medians of {args.runs} runs, each a whole process")
     for count in (int(size) for size in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as directory:
-            root = Path(directory)
+            root, by_hand = Path(directory) / "clockwork", Path(directory) / "by-hand"
+            root.mkdir()
+            by_hand.mkdir()
             containers_project(root, count)
-            ours, theirs = timed(
-                [*PYTEST, "--clockwork-apply"],
-                [sys.executable, str(HERE / "plain_docker.py"), str(count)],
-                root,
+            by_hand_project(by_hand, count)
+            ours, floor, theirs = timed(
+                [
+                    ([*PYTEST, "--clockwork-apply"], root),
+                    (PYTEST, by_hand),
+                    ([sys.executable, str(HERE / "plain_docker.py"), str(count)], root),
+                ],
                 args.runs,
             )
-            by_hand = root / "by-hand"
-            by_hand.mkdir()
-            by_hand_project(by_hand, count)
-            floor, _ = timed(PYTEST, [sys.executable, "-c", "pass"], by_hand, args.runs)
             report(f"N={count}: pytest + SDK by hand vs plain SDK", floor, theirs, float("inf"))
             report(
                 f"N={count}: pytest --clockwork-apply vs plain SDK",
@@ -201,19 +200,23 @@ def main() -> None:
                 theirs,
                 1.2 if count == 4 else float("inf"),
             )
+            report(f"N={count}: pytest --clockwork-apply vs by hand", ours, floor, float("inf"))
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         plain_project(root, 10)
-        ours, theirs = timed(PYTEST, [*PYTEST, "-p", "no:clockwork"], root, args.runs * 3)
+        ours, theirs = timed(
+            [(PYTEST, root), ([*PYTEST, "-p", "no:clockwork"], root)], args.runs * 3
+        )
         report("300 tests, no resources: plugin vs no plugin", ours, theirs, 1.03)
     for wait in (0.0, 0.25):
         with tempfile.TemporaryDirectory() as directory:
             root = Path(directory)
             shared_project(root, wait)
             ours, theirs = timed(
-                [*BASE, "--clockwork-apply", "-n", "2"],
-                [*BASE, "--clockwork-apply", "-n", "0"],
-                root,
+                [
+                    ([*BASE, "--clockwork-apply", "-n", "2"], root),
+                    ([*BASE, "--clockwork-apply", "-n", "0"], root),
+                ],
                 args.runs,
             )
             report(

@@ -142,10 +142,14 @@ class Deployment:
 
     def complete(self, keys: Iterable[str]) -> dict[str, Resource]:
         """The completed declaration of each key (from the lock, or the model)."""
-        from pytest_clockwork.completion.service import complete_resources
-
         wanted = [key for key in keys if key not in self.completed]
+        for key in wanted:  # nothing to complete: the declaration as it is
+            if not self.graph.nodes[key].missing_fields():
+                self.completed[key] = self.graph.nodes[key]
+        wanted = [key for key in wanted if key not in self.completed]
         if wanted:
+            from pytest_clockwork.completion.service import complete_resources
+
             self.completed.update(complete_resources(self, wanted))
         return {key: self.completed[key] for key in keys}
 
