@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_clockwork.engines import choose_engine, create_engine
 from pytest_clockwork.engines.base import Engine, SessionInfo, Task
@@ -41,6 +41,9 @@ from pytest_clockwork.teardown import (
     destroy_stack,
     reap,
 )
+
+if TYPE_CHECKING:
+    from pytest_clockwork.watchdog import Watchdog
 
 Progress = Callable[[str], None]
 
@@ -94,7 +97,7 @@ class Deployment:
         self._engine: Engine | None = None
         self._started = False
         self._lock = threading.RLock()
-        self.watchdog: Any = None
+        self.watchdog: Watchdog | None = None
 
     # -- declarations ------------------------------------------------------------------
 
