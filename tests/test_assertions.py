@@ -265,3 +265,29 @@ def test_assertion_argument_errors() -> None:
         FileContentMatchesAssert()
     with pytest.raises(ValidationError, match="timeout"):
         HealthcheckAssert(port=80, timeout=0)
+
+
+def test_assertion_items_under_xdist(
+    pytester: pytest.Pytester, declare: Any, leftovers: Any
+) -> None:
+    declare(
+        """
+        web = DockerResource(image=IMAGE, ports=["80"], assertions=[
+            ContainerRunningAssert(), HealthcheckAssert(port=80), PortAccessibleAssert(port=80),
+        ])
+        notes = FileResource(content="x", assertions=[FileExistsAssert()])
+        """
+    )
+    result = pytester.runpytest(
+        "--clockwork-apply",
+        "-n",
+        "2",
+        "-m",
+        "assertions",
+        "-p",
+        "xdist",
+        "-p",
+        "no:hypothesispytest",
+    )
+    result.assert_outcomes(passed=4)
+    assert leftovers()["containers"] == []
