@@ -60,15 +60,6 @@ def reset_client() -> None:
         _present.clear()
 
 
-def available() -> bool:
-    """Whether a Docker engine answers."""
-    try:
-        client()
-    except EngineUnavailableError:
-        return False
-    return True
-
-
 def published_host() -> str:
     """The address where published ports are reached: DOCKER_HOST's host, or loopback."""
     url = os.environ.get("DOCKER_HOST", "")
