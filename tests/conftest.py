@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +19,8 @@ import pytest_clockwork.engines.local.containers
 import pytest_clockwork.engines.local.engine
 import pytest_clockwork.reporting
 import pytest_clockwork.settings  # noqa: F401
+from tests.support.harness import IMAGE, ROOT, clockwork_objects
 
-ROOT = Path(__file__).resolve().parents[1]
-IMAGE = "clockwork-test/busybox:latest"
 REQUIRE_DOCKER = bool(os.environ.get("CLOCKWORK_REQUIRE_DOCKER"))
 
 
@@ -52,19 +50,6 @@ def docker_client() -> Any:
     return client
 
 
-def clockwork_objects(client: Any, rootdir: Path) -> dict[str, list[str]]:
-    """Names of the containers and networks clockwork created for ``rootdir``."""
-    from pytest_clockwork.state import root_id
-
-    label = f"clockwork.root={root_id(rootdir)}"
-    return {
-        "containers": sorted(
-            c.name for c in client.containers.list(all=True, filters={"label": label})
-        ),
-        "networks": sorted(n.name for n in client.networks.list(filters={"label": label})),
-    }
-
-
 @pytest.fixture
 def leftovers(docker_client: Any, pytester: pytest.Pytester) -> Iterator[Any]:
     """A function listing what clockwork left for the pytester rootdir; cleans up after."""
@@ -90,41 +75,3 @@ def declare(pytester: pytest.Pytester) -> Any:
         return target
 
     return write
-
-
-def run_subprocess(
-    pytester: pytest.Pytester, *args: str, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    """Start ``python -m pytest args`` in the pytester dir, in its own process group."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:hypothesispytest",
-            *args,
-        ],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-    )
-
-
-def eventually(condition: Any, timeout: float = 15.0, message: str = "") -> Any:
-    """Poll ``condition()`` with backoff until it returns something truthy."""
-    from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
-
-    result = Retrying(
-        stop=stop_after_delay(timeout),
-        wait=wait_exponential(multiplier=0.05, max=0.5),
-        retry=retry_if_result(lambda value: not value),
-        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-    )(condition)
-    assert result, message or f"condition not met within {timeout}s"
-    return result

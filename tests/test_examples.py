@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, clockwork_objects
+from tests.support.harness import ROOT, clockwork_objects
 
 
 def _run_example(name: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

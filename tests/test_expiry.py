@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import eventually
+from tests.support.harness import eventually
 
 
 def _records(pytester: pytest.Pytester, stack: str = "default") -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import eventually, run_subprocess
+from tests.support.harness import eventually, run_subprocess
 
 SLOW_DEPLOY = """
 stuck = DockerResource(
@@ -212,6 +212,9 @@ def test_kept_container_is_attached_then_destroyed(
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*resource 'web' is recorded in stack 'default' but is no longer running*"]
+        [
+            "*resource 'web' is recorded in stack 'default', but its container web-* is gone: "
+            "run pytest with --clockwork-apply to deploy it again*"
+        ]
     )
     pytester.runpytest("--clockwork-destroy")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from pytest_clockwork import (
     AppleContainerResource,
@@ -140,9 +141,12 @@ def test_a_spec_rebuilt_from_its_json_is_the_same_spec(resource: Resource) -> No
 def test_any_container_spec_survives_its_json(
     env: dict[str, str], ports: list[int], command: list[str] | None
 ) -> None:
-    resource = DockerResource(
-        image="x", env_vars=env, ports=[str(port) for port in ports], command=command
-    )
+    try:
+        resource = DockerResource(
+            image="x", env_vars=env, ports=[str(port) for port in ports], command=command
+        )
+    except ValidationError:
+        return  # refused where it is declared: it never becomes a spec
     spec = resource.spec(SpecContext(rootdir=ROOT, key="c"))
 
     assert spec_from_json(spec.to_json()) == spec

@@ -17,12 +17,8 @@ import pytest
 
 from pytest_clockwork.reconcile.cli import main
 from pytest_clockwork.state import StateStore
-from tests.conftest import eventually
-from tests.test_reconcile_units import Receiver
-
-# The collection that loads the declarations need not load hypothesis' plugin (1 s).
-QUICK = {"PYTEST_ADDOPTS": "-p no:hypothesispytest"}
-CLOCKWORK = [sys.executable, "-m", "pytest_clockwork.reconcile.cli"]
+from tests.support.harness import CLOCKWORK, QUICK, eventually
+from tests.support.webhook import Receiver
 
 
 @pytest.fixture
@@ -109,6 +105,33 @@ def test_status_shows_stacks_resources_health_and_expiry(
     assert not any("other" in line for line in lines)
     # Destroyed, so that the watchdog waiting for their expiry ends too.
     assert clockwork(capsys, "destroy", "--rootdir", root)[0] == 0
+
+
+def test_status_of_a_kept_custom_resource(
+    pytester: pytest.Pytester, declare: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    declare(
+        """
+        class Thing(Resource):
+            def create(self, context):
+                return {"made": "yes"}
+
+            def delete(self, outputs):
+                pass
+
+        thing = Thing()
+        """
+    )
+    pytester.makepyfile(test_x="def test_x(thing):\n    pass\n")
+    pytester.runpytest("--clockwork-apply", "--clockwork-keep").assert_outcomes(passed=1)
+
+    code, lines = clockwork(capsys, "status", "--rootdir", str(pytester.path))
+
+    assert code == 0, lines
+    pytest.LineMatcher(lines).fnmatch_lines(
+        ["  thing  * custom  kept   ok  * alert * never * made=yes"]
+    )
+    assert clockwork(capsys, "destroy", "--rootdir", str(pytester.path))[0] == 0
 
 
 def test_status_works_from_the_state_alone(

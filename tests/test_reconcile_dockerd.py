@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 
 from pytest_clockwork.state import StateStore
-from tests.conftest import ROOT, eventually, run_subprocess
-from tests.test_reconcile_cli import CLOCKWORK, QUICK
+from tests.support.harness import CLOCKWORK, QUICK, ROOT, eventually, run_subprocess
 
 
 class PrivateDaemon:

@@ -24,7 +24,7 @@ from pytest_clockwork.reconcile.loader import DeclarationSource
 from pytest_clockwork.reconcile.reconciler import Reconciler
 from pytest_clockwork.reconcile.safety import Safety, SafetyPolicy, ledger_path
 from pytest_clockwork.state import ResourceRecord, StateStore
-from tests.test_reconcile_units import FakeClock, Receiver, free_port
+from tests.support.webhook import FakeClock, Receiver, free_port
 
 MINUTE = 60.0
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import eventually, run_subprocess
+from tests.support.harness import eventually, run_subprocess
 
 COUNTING_TESTS = """
 import os, time

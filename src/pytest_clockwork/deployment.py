@@ -25,7 +25,7 @@ from pytest_clockwork.errors import (
 from pytest_clockwork.graph import ResourceGraph
 from pytest_clockwork.options import Options
 from pytest_clockwork.resources.base import Resource
-from pytest_clockwork.specs import ContainerSpec, Spec, SpecContext
+from pytest_clockwork.specs import ContainerSpec, Spec, SpecContext, check_distinct
 from pytest_clockwork.state import (
     ResourceRecord,
     SessionEntry,
@@ -243,7 +243,7 @@ class Deployment:
         )
         with self.store.transaction() as state:
             state.sessions.setdefault(entry.id, entry)
-        self.reaped = reap(self.store, self.session).destroyed
+        self.reaped.extend(reap(self.store, self.session).destroyed)
         if self.owner_pid == os.getpid():
             from pytest_clockwork.watchdog import Watchdog
 
@@ -260,6 +260,7 @@ class Deployment:
             if key in pending or key in self.deployed
             if isinstance(self.spec_of(key), ContainerSpec)
         }
+        check_distinct(self.spec_of(key) for key in pending | set(self.deployed))
         result = []
         for index, level in enumerate(levels):
             row = []
@@ -428,17 +429,17 @@ class Deployment:
             ),
             None,
         )
-        hint = f"run pytest with --clockwork-apply (stack {self.options.stack!r})"
         if record is None:
             raise NotDeployedError(
                 f"resource {key!r} is not deployed in stack {self.options.stack!r}: "
                 "run pytest with --clockwork-apply",
                 resource=key,
             )
-        if not create_engine(record.engine, self.session, self.store).alive(record):
+        problem = create_engine(record.engine, self.session, self.store).condition(record)
+        if problem is not None:
             raise NotDeployedError(
-                f"resource {key!r} is recorded in stack {self.options.stack!r} but is no "
-                f"longer running: {hint}",
+                f"resource {key!r} is recorded in stack {self.options.stack!r}, but {problem}: "
+                "run pytest with --clockwork-apply to deploy it again",
                 resource=key,
             )
         for child in self.graph.nodes[key].children.values():

@@ -95,11 +95,12 @@ class ConftestAssertions(pytest.File):
         """One item per assertion; a misfit (a file check on a container) is an error."""
         for fixture, resource in reachable(self.bindings):
             for name, assertion in item_names(resource):
-                if not assertion.fits(resource):
+                problem = assertion.misfit(resource)
+                if problem:
                     raise self.CollectError(
                         f"{type(assertion).__name__} does not fit resource {resource.key!r} "
-                        f"(a {type(resource).__name__}): it checks "
-                        f"{_describe(assertion)}; remove it or use another assertion"
+                        f"(a {type(resource).__name__}): {problem}; remove it or use another "
+                        "assertion"
                     )
                 item = AssertionItem.from_parent(
                     self, name=name, callobj=self._runner(fixture, resource.key, assertion)
@@ -121,13 +122,3 @@ class ConftestAssertions(pytest.File):
         )
         run.__name__ = f"{key}.{assertion.label}"
         return run
-
-
-def _describe(assertion: Assertion) -> str:
-    kinds = {
-        "ContainerResource": "containers",
-        "FileResource": "files",
-        "GitRepoResource": "repositories",
-    }
-    names = [kinds.get(name, name) for name in assertion.resource_types]
-    return " and ".join(names) if names else "resources"

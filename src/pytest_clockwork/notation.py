@@ -6,7 +6,9 @@ that pydantic turns it into a ``ValidationError`` naming the field and the value
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import math
 import os.path
 import re
 from dataclasses import dataclass
@@ -15,10 +17,22 @@ from typing import Literal
 
 Protocol = Literal["tcp", "udp", "sctp"]
 
-_PORT_FORMS = '"80", "8080:80", "127.0.0.1:8080:80", "127.0.0.1::80" or "53/udp"'
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_PORT_FORMS = '"80", "8080:80", "127.0.0.1:8080:80", "127.0.0.1::80", "[::1]:8080:80" or "53/udp"'
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+# The lookbehind keeps the scan linear: a number is only tried where one starts.
+_DURATION = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)\s*([smhdw])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+MAX_DURATION = 100 * 365 * 86400.0
+"""The longest duration accepted, in seconds (Docker counts nanoseconds in an int64)."""
+_DOMAIN_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?/)?"
+    rf"{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,7 @@ class PortMapping:
 
 
 def _port_number(text: str, original: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit() and len(text) <= 5 and 0 < int(text) < 65536):
         raise ValueError(f"invalid port {original!r}: expected {_PORT_FORMS}")
     return int(text)
 
@@ -72,7 +86,13 @@ def parse_port(text: str) -> PortMapping:
     protocol = proto or "tcp"
     if protocol not in ("tcp", "udp", "sctp"):
         raise ValueError(f"invalid port {original!r}: unknown protocol {protocol!r}")
-    parts = body.split(":")
+    if body.startswith("["):  # an IPv6 host address: "[::1]:8080:80"
+        address, bracket, rest = body[1:].partition("]")
+        if not bracket or not rest.startswith(":") or ":" not in address:
+            raise ValueError(f"invalid port {original!r}: expected {_PORT_FORMS}")
+        parts = [address, *rest[1:].split(":")]
+    else:
+        parts = body.split(":")
     if len(parts) == 1:
         return PortMapping(_port_number(parts[0], original), protocol)  # type: ignore[arg-type]
     if len(parts) == 2:
@@ -85,6 +105,8 @@ def parse_port(text: str) -> PortMapping:
         host_ip, host_port, container_port = parts
         try:
             ipaddress.ip_address(host_ip)
+            if ":" in host_ip and not body.startswith("["):
+                raise ValueError
         except ValueError:
             raise ValueError(
                 f"invalid port {original!r}: {host_ip!r} is not an IP address"
@@ -143,7 +165,9 @@ def parse_volume(text: str) -> VolumeMount:
     if not parts[1].startswith("/"):
         raise ValueError(f"invalid volume {text!r}: the container path must be absolute")
     mount = VolumeMount(parts[0], parts[1], read_only=mode == "ro")
-    if not mount.is_bind and not _NAME.match(mount.source):
+    if "\0" in text:
+        raise ValueError(f"invalid volume {text!r}: it contains a NUL character")
+    if not mount.is_bind and (len(mount.source) < 2 or not _NAME.fullmatch(mount.source)):
         raise ValueError(f"invalid volume {text!r}: {parts[0]!r} is not a volume name")
     return mount
 
@@ -171,7 +195,7 @@ def check_name(text: str, what: str = "name") -> str:
     Raises:
         ValueError: The name has characters Docker refuses.
     """
-    if not _NAME.match(text):
+    if not _NAME.fullmatch(text):
         raise ValueError(
             f"invalid {what} {text!r}: use letters, digits, '_', '.' and '-', "
             "starting with a letter or digit"
@@ -193,14 +217,27 @@ def check_filename(text: str) -> str:
     return text
 
 
-def parse_duration(text: str | float | int) -> float:
+def parse_duration(text: str | float | int, *, allow_zero: bool = False) -> float:
     """Parse a duration: seconds as a number, or ``"90s"``, ``"30m"``, ``"2h"``, ``"1h30m"``.
 
+    Args:
+        text: The duration.
+        allow_zero: Accept ``0`` (a grace period that may be none).
+
     Raises:
-        ValueError: The text is not a positive duration.
+        ValueError: The text is not a finite, positive duration of at most 100 years.
     """
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(
+            f"invalid duration {text!r}: give seconds as a number or a string like '30m'"
+        )
     if isinstance(text, int | float):
-        seconds = float(text)
+        try:
+            seconds = float(text)
+        except OverflowError:
+            seconds = math.inf
+        if math.isnan(seconds):
+            raise ValueError(f"invalid duration {text!r}: give a number of seconds")
     else:
         compact = text.strip().lower()
         pos, seconds = 0, 0.0
@@ -210,21 +247,88 @@ def parse_duration(text: str | float | int) -> float:
             seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
             pos = match.end()
         if pos == 0 or compact[pos:].strip():
-            try:
-                seconds = float(compact)
-            except ValueError:
+            if not _NUMBER.fullmatch(compact):
                 raise ValueError(
                     f"invalid duration {text!r}: expected seconds or a form like '90s', "
                     "'30m', '2h', '1h30m'"
-                ) from None
-    if seconds <= 0:
-        raise ValueError(f"invalid duration {text!r}: it must be positive")
-    return seconds
+                )
+            seconds = float(compact)
+    if not math.isfinite(seconds) or seconds > MAX_DURATION:
+        raise ValueError(f"invalid duration {text!r}: it must be at most 100 years")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ValueError(
+            f"invalid duration {text!r}: it must be positive" + (" or zero" if allow_zero else "")
+        )
+    return seconds + 0.0  # never -0.0
+
+
+def check_text(text: str, what: str) -> str:
+    """Check that ``text`` can be encoded as UTF-8 (it has no lone surrogate).
+
+    Raises:
+        ValueError: It cannot; the message says where.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{what} is not valid text: it has the lone surrogate {text[exc.start]!r} at "
+            f"position {exc.start} (from bytes decoded with errors='surrogateescape'?); "
+            "give proper text"
+        ) from None
+    return text
+
+
+def check_image(text: str) -> str:
+    """Check that ``text`` is an image reference Docker accepts (``postgres:16-alpine``).
+
+    Raises:
+        ValueError: It is not; the message shows the expected form.
+    """
+    if len(text) > 255 or not _IMAGE.fullmatch(text):
+        if not text.strip():
+            problem = "it is empty"
+        elif any(char.isspace() for char in text):
+            problem = "it has spaces in it"
+        elif _IMAGE.fullmatch(text.lower()):
+            problem = "repository names are lowercase"
+        else:
+            problem = "it is not of that form"
+        raise ValueError(
+            f"invalid image {text!r}: {problem}; expected [registry/]name[:tag][@digest], "
+            "e.g. 'postgres:16-alpine' or 'ghcr.io/org/app:1.2'"
+        )
+    return text
+
+
+def check_env_name(text: str) -> str:
+    """Check an environment variable's name: not empty, no ``=`` and no NUL.
+
+    Raises:
+        ValueError: It is not usable.
+    """
+    if not text or "=" in text or "\0" in text or text != text.strip():
+        raise ValueError(
+            f"invalid environment variable name {text!r}: names are not empty and have no "
+            "'=', NUL or surrounding spaces (write env_vars={'NAME': 'value'})"
+        )
+    return text
 
 
 def resolve_path(path: str | Path, rootdir: Path) -> Path:
-    """Resolve a user path: ``~`` expands, relative paths are relative to ``rootdir``."""
-    candidate = Path(path).expanduser()
+    """Resolve a user path: ``~`` expands, relative paths are relative to ``rootdir``.
+
+    Raises:
+        ValueError: The path holds a NUL character or a lone surrogate.
+    """
+    text = str(path)
+    if "\0" in text:
+        raise ValueError(f"invalid path {text!r}: it contains a NUL character")
+    check_text(text, f"path {text!r}")
+    candidate = Path(text)
+    if text.startswith("~"):
+        with contextlib.suppress(RuntimeError):  # "~someone" unknown here: a plain name
+            candidate = candidate.expanduser()
     if not candidate.is_absolute():
         candidate = rootdir / candidate
     return Path(os.path.normpath(candidate))

@@ -43,7 +43,13 @@ def endpoints(outputs: Mapping[str, Any]) -> str:
         return f"container {outputs['container_name']}"
     if "path" in outputs:
         return str(outputs["path"])
-    return ""
+    shown = [
+        f"{name}={value}"
+        for name, value in sorted(outputs.items())
+        if isinstance(value, str | int | float | bool)
+    ]
+    text = ", ".join(shown)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def plan_lines(deployment: Deployment) -> list[str]:
@@ -135,7 +141,11 @@ def summary_lines(session: ClockworkSession) -> list[str]:
         seconds = deployment.seconds.get(key)
         reused = " (reused)" if key in deployment.reused else ""
         timing = f", ready in {seconds:.2f}s" if seconds is not None else ""
-        where = endpoints(value.outputs) or "group of " + ", ".join(value.children)
+        where = endpoints(value.outputs) or (
+            "group of " + ", ".join(value.children)
+            if value.children
+            else f"{type(value).__name__} (no outputs)"
+        )
         lines.append(f"deployed {key}: {where}{reused}{timing}")
     reported: set[int] = set()
     for key, error in deployment.failures.items():

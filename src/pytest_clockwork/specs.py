@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -21,6 +21,9 @@ from pytest_clockwork.notation import PortMapping
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
+
+LABEL_PREFIX = "clockwork."
+"""The namespace of the labels clockwork puts on what it creates (and finds it by)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ class Spec:
         payload = json.dumps(self.to_json(), sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
+    def footprint(self) -> tuple[tuple[str, str], ...]:
+        """What it occupies that no other resource of a session may: ``(what, name)``."""
+        return ()
+
 
 def _jsonable(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -83,6 +90,12 @@ class HealthcheckSpec:
     retries: int
     start_period: float
 
+    def __post_init__(self) -> None:
+        # The last guard before Docker: dockerd 20.10 panics on a test of ["CMD"].
+        form, command = (self.test[0], self.test[1:]) if self.test else ("", ())
+        if form not in ("CMD", "CMD-SHELL") or not command or not command[0].strip():
+            raise ValueError(f"healthcheck test {list(self.test)!r} runs no command")
+
 
 @dataclass(frozen=True)
 class ContainerSpec(Spec):
@@ -109,6 +122,10 @@ class ContainerSpec(Spec):
     wait_for_ports: bool = True
     runtime: Literal["docker", "apple"] = "docker"
 
+    def footprint(self) -> tuple[tuple[str, str], ...]:
+        """Its name: each container of a session has its own."""
+        return (("a container named", self.name),)
+
     def container_name(self, session_id: str) -> str:
         """The container's name in a session: unique, so sessions on one host never clash."""
         return f"{self.name}-{session_id}"
@@ -124,6 +141,10 @@ class FileSpec(Spec):
     mode: int = 0o644
     overwrite: bool = False
 
+    def footprint(self) -> tuple[tuple[str, str], ...]:
+        """Its path."""
+        return (("the file", str(self.path)),)
+
 
 @dataclass(frozen=True)
 class GitSpec(Spec):
@@ -134,6 +155,10 @@ class GitSpec(Spec):
     dest: Path = Path()
     branch: str | None = None
     pull: bool = False
+
+    def footprint(self) -> tuple[tuple[str, str], ...]:
+        """Its destination."""
+        return (("a clone at", str(self.dest)),)
 
 
 @dataclass(frozen=True)
@@ -150,19 +175,64 @@ class CustomSpec(Spec):
     kind: ClassVar[str] = "custom"
     resource: Resource | None = field(default=None, compare=False, repr=False)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    origin: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """Where the class lives, as recorded (a spec rebuilt from the state keeps it)."""
 
     def to_json(self) -> dict[str, Any]:
         """The settings, and where the class lives (to call ``delete`` from elsewhere)."""
-        import inspect
-
         data = super().to_json()
         cls = type(self.resource)
-        data["class"] = {
-            "module": cls.__module__,
-            "qualname": cls.__qualname__,
-            "file": inspect.getsourcefile(cls) if self.resource is not None else None,
-        }
+        data["class"] = (
+            dict(self.origin)
+            if self.origin is not None
+            else {
+                "module": cls.__module__,
+                "qualname": cls.__qualname__,
+                "file": _class_file(cls) if self.resource is not None else None,
+            }
+        )
         return data
+
+
+def _class_file(cls: type) -> str | None:
+    """The file that defines ``cls``.
+
+    Read from the code of a method defined in its body when it has one: ``inspect`` goes
+    through ``sys.modules``, where another module may have taken its module's name (two
+    ``conftest`` modules) or none is left (a collection that unloaded it).
+    """
+    import inspect
+
+    for value in vars(cls).values():
+        function = getattr(value, "__func__", value)
+        code = getattr(function, "__code__", None)
+        if code is not None and function.__qualname__.startswith(cls.__qualname__ + "."):
+            return str(code.co_filename)
+    try:
+        return inspect.getsourcefile(cls)
+    except (TypeError, OSError):
+        return None
+
+
+def check_distinct(specs: Iterable[Spec]) -> None:
+    """Refuse two resources that would create the same container, file or clone.
+
+    Raises:
+        DeclarationError: Naming both resources, what they share, and the fix.
+    """
+    from pytest_clockwork.errors import DeclarationError
+
+    owners: dict[tuple[str, str], str] = {}
+    for spec in specs:
+        for place in spec.footprint():
+            owner = owners.setdefault(place, spec.key)
+            if owner != spec.key:
+                what, name = place
+                raise DeclarationError(
+                    f"resources {owner!r} and {spec.key!r} would both create {what} {name!r}: "
+                    "give one of them another name=... (or path)",
+                    resource=spec.key,
+                )
 
 
 def spec_from_json(data: Mapping[str, Any]) -> Spec:
@@ -224,7 +294,8 @@ def spec_from_json(data: Mapping[str, Any]) -> Spec:
     if kind == "custom":
         settings = dict(data.get("settings") or {})
         resource = _resource_class(key, data.get("class") or {}).model_validate(settings)
-        return CustomSpec(key=key, resource=resource, settings=settings)
+        origin = dict(data.get("class") or {})
+        return CustomSpec(key=key, resource=resource, settings=settings, origin=origin)
     raise ValueError(f"unknown spec kind {kind!r} for resource {key!r}")
 
 

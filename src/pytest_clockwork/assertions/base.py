@@ -95,6 +95,23 @@ class Assertion(BaseModel):
         names = {cls.__name__ for cls in type(resource).__mro__}
         return any(name in names for name in self.resource_types)
 
+    def misfit(self, resource: Resource) -> str | None:
+        """Why this check cannot be applied to ``resource`` (``None`` when it can).
+
+        The reason completes "<check> does not fit <resource>: ...".
+        """
+        return None if self.fits(resource) else f"it checks {self.checks()}"
+
+    def checks(self) -> str:
+        """What kind of resource this check is for, in words (``"containers"``)."""
+        kinds = {
+            "ContainerResource": "containers",
+            "FileResource": "files",
+            "GitRepoResource": "repositories",
+        }
+        names = [kinds.get(name, name) for name in self.resource_types]
+        return " and ".join(names) if names else "resources"
+
     @property
     def label(self) -> str:
         """The short name used in test item names (``running``, ``healthcheck``)."""

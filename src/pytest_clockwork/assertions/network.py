@@ -47,6 +47,10 @@ class HealthcheckAssert(Assertion):
         """A URL fits any resource; a port needs a container."""
         return self.url is not None or _is_container(resource)
 
+    def misfit(self, resource: Resource) -> str | None:
+        """Also: the container must publish the port."""
+        return super().misfit(resource) or _unpublished(resource, self.port, self.url)
+
     def target(self, resource: Resource) -> str:
         """The URL checked for ``resource``."""
         if self.url is not None:
@@ -91,6 +95,10 @@ class PortAccessibleAssert(Assertion):
         """A host and port fit any resource; a container port needs a container."""
         return self.host is not None or _is_container(resource)
 
+    def misfit(self, resource: Resource) -> str | None:
+        """Also: the container must publish the port."""
+        return super().misfit(resource) or _unpublished(resource, self.port, self.host)
+
     def check(self, resource: Resource) -> None:
         """Connect; fail when refused, timed out, or closed at once."""
         if self.host is not None:
@@ -105,6 +113,18 @@ class PortAccessibleAssert(Assertion):
         problem = probe_tcp(host, port, timeout=self.attempt_timeout(), settle=0.2)
         if problem is not None:
             raise AssertionFailed(f"{where} {problem}")
+
+
+def _unpublished(resource: Resource, port: int | None, elsewhere: str | None) -> str | None:
+    """Why a container port check cannot work: the resource does not publish the port."""
+    from pytest_clockwork.notation import parse_port
+
+    declared: list[str] | None = getattr(resource, "ports", None)
+    if port is None or elsewhere is not None or declared is None:
+        return None
+    if f"{port}/tcp" in {parse_port(text).key for text in declared}:
+        return None
+    return f'it checks container port {port}, which is not published: add "{port}" to ports=[...]'
 
 
 def _is_container(resource: Resource) -> bool:

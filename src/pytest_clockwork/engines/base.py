@@ -13,10 +13,8 @@ from typing import Any, ClassVar
 
 from pytest_clockwork.errors import ClockworkError, DeploymentError
 from pytest_clockwork.resources.base import Resource
-from pytest_clockwork.specs import Spec
+from pytest_clockwork.specs import LABEL_PREFIX, Spec
 from pytest_clockwork.state import ResourceRecord, StateStore
-
-LABEL_PREFIX = "clockwork."
 
 
 @dataclass(frozen=True)
@@ -111,9 +109,37 @@ class Engine(ABC):
     def destroy(self, record: ResourceRecord) -> None:
         """Remove what ``record`` says was created, and nothing else."""
 
-    @abstractmethod
     def alive(self, record: ResourceRecord) -> bool:
         """Whether what ``record`` describes still exists (and runs)."""
+        return self.condition(record) is None
+
+    def condition(self, record: ResourceRecord) -> str | None:
+        """What is wrong with the recorded resource, in words; ``None`` when it is alive.
+
+        A container must run, a file or clone must be there; other kinds are alive while
+        their record says ready.
+        """
+        from pathlib import Path
+
+        if record.kind == "container":
+            from pytest_clockwork.runtimes import runtime_for
+
+            container_id = str(record.outputs.get("container_id") or "")
+            runtime = runtime_for(str(record.outputs.get("runtime", "docker")))
+            seen = runtime.observe(container_id) if container_id else None
+            name = record.outputs.get("container_name", container_id[:12])
+            if seen is None:
+                return f"its container {name} is gone"
+            if seen.status == "paused":
+                return f"its container {name} is paused (docker unpause {name} resumes it)"
+            if seen.status != "running":
+                code = f", exit code {seen.exit_code}" if seen.exit_code is not None else ""
+                return f"its container {name} is {seen.status}{code}"
+            return None
+        if record.kind in ("file", "git"):
+            path = record.outputs.get("path")
+            return None if path and Path(str(path)).exists() else f"{path} is gone"
+        return None if record.status == "ready" else f"its record is {record.status}"
 
     def reuse(self, task: Task) -> None:
         """Bring a kept resource that is being reused up to date (e.g. ``git pull``)."""

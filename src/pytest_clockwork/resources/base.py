@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError, NotDeployedError
@@ -47,10 +56,15 @@ class Resource(BaseModel):
         alert_on: What ``clockwork watch`` sends alerts for: ``"drift"``, ``"failure"``.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Errors quote the offending value in their message; pydantic's own copy of the whole
+    # input could show a secret from another field.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, hide_input_in_errors=True)
 
     completable: ClassVar[tuple[str, ...]] = ()
     """Fields an AI model may fill when they are left ``None`` and a description is given."""
+    free_text: ClassVar[tuple[str, ...]] = ("description",)
+    """Fields whose text may hold any character; the others are handed to engines (Docker,
+    the filesystem), which refuse NUL."""
 
     name: str | None = None
     description: str | None = None
@@ -72,6 +86,20 @@ class Resource(BaseModel):
         from pytest_clockwork.notation import check_name
 
         return None if value is None else check_name(value)
+
+    @model_validator(mode="after")
+    def _check_strings(self) -> Self:
+        from pytest_clockwork.notation import check_text
+
+        for name in type(self).model_fields:
+            for where, text in _strings(getattr(self, name), name):
+                check_text(text, where)
+                if "\0" in text and name not in self.free_text:
+                    raise ValueError(
+                        f"{where} contains a NUL character, which Docker and the filesystem "
+                        "cannot take; remove it"
+                    )
+        return self
 
     # -- composition and connections ------------------------------------------------
 
@@ -260,3 +288,23 @@ class Resource(BaseModel):
             return self.key.split(".")[0]
         except DeclarationError:
             return "<name>"
+
+
+def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Every text in a field's value, with where it is (``env_vars['A']``)."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, PurePath):
+        yield where, str(value)
+    elif isinstance(value, SecretStr):
+        yield where, value.get_secret_value()
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _strings(name, f"{where} key {name!r}")
+            yield from _strings(item, f"{where}[{name!r}]")
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _strings(getattr(value, name), f"{where}.{name}")

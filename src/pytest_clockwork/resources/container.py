@@ -5,38 +5,94 @@ from __future__ import annotations
 import shlex
 from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import parse_port, parse_volume, resolve_path
 from pytest_clockwork.resources.base import Resource
-from pytest_clockwork.resources.types import EnvValue, Port, Seconds, Volume
-from pytest_clockwork.specs import ContainerSpec, HealthcheckSpec, SpecContext, VolumeSpec
+from pytest_clockwork.resources.types import (
+    EnvName,
+    EnvValue,
+    GraceSeconds,
+    Image,
+    NetworkName,
+    Port,
+    Seconds,
+    Volume,
+)
+from pytest_clockwork.specs import (
+    LABEL_PREFIX,
+    ContainerSpec,
+    HealthcheckSpec,
+    SpecContext,
+    VolumeSpec,
+)
 
 
 class Healthcheck(BaseModel):
     """A healthcheck run inside the container by the engine.
 
     Attributes:
-        test: A shell command (run with ``sh -c``) or an exec list.
-        interval: Time between checks.
-        timeout: Time one check may take.
+        test: A shell command (run with ``sh -c``), an exec list (``["pg_isready"]``), or
+            Docker's own form (``["CMD", "pg_isready"]``, ``["CMD-SHELL", "..."]``).
+        interval: Time between checks (at least 1ms).
+        timeout: Time one check may take (at least 1ms).
         retries: Failures in a row before the container is unhealthy.
         start_period: Grace time after start during which failures do not count.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     test: str | list[str]
     interval: Seconds = 1.0
     timeout: Seconds = 3.0
-    retries: int = Field(default=3, ge=1)
-    start_period: Seconds = 0.0
+    retries: int = Field(default=3, ge=1, le=10_000)
+    start_period: GraceSeconds = 0.0
+
+    @field_validator("test")
+    @classmethod
+    def _runs_a_command(cls, value: str | list[str]) -> str | list[str]:
+        example = 'e.g. test="wget -q -O /dev/null http://localhost/" or test=["pg_isready"]'
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError(f"the healthcheck's test is empty: give a command, {example}")
+            return value
+        form = value[0] if value else None
+        if form == "NONE":
+            raise ValueError(
+                'test=["NONE"] turns the image\'s healthcheck off; leave healthcheck=None '
+                "instead (clockwork then waits for the container to run and listen)"
+            )
+        if form == "CMD-SHELL" and (len(value) != 2 or not value[1].strip()):
+            raise ValueError(
+                f"test={value!r}: Docker's CMD-SHELL form takes exactly one shell command, "
+                'e.g. ["CMD-SHELL", "pg_isready -U postgres"]'
+            )
+        command = value[1:] if form == "CMD" else value
+        if not command or not command[0].strip():
+            raise ValueError(
+                f"test={value!r} runs no command (Docker's engine crashes on an empty one): "
+                f"give a command, {example}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _docker_limits(self) -> Self:
+        for name in ("interval", "timeout", "start_period"):
+            seconds = getattr(self, name)
+            if 0 < seconds < 0.001 or (name != "start_period" and seconds == 0):
+                raise ValueError(f"healthcheck {name}={seconds!r}s: Docker needs at least 1ms")
+        return self
 
     def spec(self) -> HealthcheckSpec:
         """The normalised healthcheck, with Docker's test form."""
-        test = ("CMD-SHELL", self.test) if isinstance(self.test, str) else ("CMD", *self.test)
+        if isinstance(self.test, str):
+            test: tuple[str, ...] = ("CMD-SHELL", self.test)
+        elif self.test[0] in ("CMD", "CMD-SHELL"):
+            test = tuple(self.test)
+        else:
+            test = ("CMD", *self.test)
         return HealthcheckSpec(
             test=test,
             interval=self.interval,
@@ -50,6 +106,27 @@ def _split(command: str | list[str] | None) -> tuple[str, ...] | None:
     if command is None:
         return None
     return tuple(shlex.split(command)) if isinstance(command, str) else tuple(command)
+
+
+def _check_command(value: str | list[str] | None, field: str) -> None:
+    if value is None:
+        return
+    try:
+        words = _split(value)
+    except ValueError as exc:
+        raise ValueError(f"{field}={value!r} cannot be split like a shell would: {exc}") from None
+    if field == "command" and not words:
+        raise ValueError(
+            f"command={value!r} is empty: leave command out to run the image's own command"
+        )
+
+
+def _unique(field: str, keys: list[str], texts: list[str], clash: str) -> None:
+    seen: dict[str, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key in seen:
+            raise ValueError(f"{field} {seen[key]!r} and {text!r} {clash} {key}; give each once")
+        seen[key] = text
 
 
 class ContainerResource(Resource):
@@ -84,11 +161,11 @@ class ContainerResource(Resource):
     completable: ClassVar[tuple[str, ...]] = ("image", "ports", "env_vars")
     runtime: ClassVar[Literal["docker", "apple"]] = "docker"
 
-    image: str | None = None
+    image: Image | None = None
     ports: list[Port] | None = None
     volumes: list[Volume] = Field(default_factory=list)
-    env_vars: dict[str, EnvValue] | None = None
-    networks: list[str] = Field(default_factory=list)
+    env_vars: dict[EnvName, EnvValue] | None = None
+    networks: list[NetworkName] = Field(default_factory=list)
     command: str | list[str] | None = None
     entrypoint: str | list[str] | None = None
     labels: dict[str, str] = Field(default_factory=dict)
@@ -110,12 +187,37 @@ class ContainerResource(Resource):
                 f"a {type(self).__name__} needs image=..., or a description=... for the "
                 "AI to choose one"
             )
-        seen: dict[str, str] = {}
-        for text in self.ports or []:
-            key = parse_port(text).key
-            if key in seen:
-                raise ValueError(f"ports {seen[key]!r} and {text!r} publish the same {key}")
-            seen[key] = text
+        ports = self.ports or []
+        _unique("ports", [parse_port(text).key for text in ports], ports, "publish the same")
+        targets = [parse_volume(text).target for text in self.volumes]
+        _unique("volumes", targets, self.volumes, "both mount at")
+        _unique("networks", self.networks, self.networks, "both join network")
+        _check_command(self.command, "command")
+        _check_command(self.entrypoint, "entrypoint")
+        for label in self.labels:
+            if not label.strip() or label.startswith(LABEL_PREFIX):
+                raise ValueError(
+                    f"label {label!r}: labels are not empty, and {LABEL_PREFIX}* is "
+                    "clockwork's own (it finds and removes its containers by them); "
+                    "choose another name"
+                )
+        if self.working_dir is not None and not self.working_dir.startswith("/"):
+            raise ValueError(
+                f"working_dir={self.working_dir!r}: Docker needs an absolute path inside the "
+                "container, e.g. '/app'"
+            )
+        if self.user is not None and (not self.user.strip() or " " in self.user):
+            raise ValueError(
+                f"user={self.user!r}: give a user name or uid, optionally with a group "
+                "('app', '1000', '1000:1000')"
+            )
+        for check in self.wait_for:
+            problem = check.misfit(self)
+            if problem:
+                raise ValueError(
+                    f"wait_for: {type(check).__name__} does not fit a {type(self).__name__}: "
+                    f"{problem}"
+                )
         return self
 
     def spec(self, context: SpecContext) -> ContainerSpec:

@@ -34,6 +34,7 @@ class FileResource(Resource):
     """
 
     completable: ClassVar[tuple[str, ...]] = ("name", "content", "directory", "mode")
+    free_text: ClassVar[tuple[str, ...]] = ("description", "content")
 
     content: str | None = None
     directory: Path | None = None

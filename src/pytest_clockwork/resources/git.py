@@ -37,6 +37,17 @@ class GitRepoResource(Resource):
                 "a GitRepoResource needs repo_url=..., or a description=... for the AI "
                 "to choose one"
             )
+        for field in ("repo_url", "branch"):
+            value = getattr(self, field)
+            if value is not None and (not value.strip() or value.startswith("-")):
+                raise ValueError(
+                    f"{field}={value!r}: give a repository URL or path and a branch name; "
+                    "neither may be empty or start with '-' (git would read it as an option)"
+                )
+        if self.branch is not None and (
+            ".." in self.branch or any(c.isspace() for c in self.branch)
+        ):
+            raise ValueError(f"branch={self.branch!r} is not a valid git branch or tag name")
         return self
 
     def spec(self, context: SpecContext) -> GitSpec:

@@ -7,6 +7,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator
 
 from pytest_clockwork.notation import (
+    check_env_name,
+    check_image,
+    check_name,
     format_mode,
     parse_duration,
     parse_mode,
@@ -25,10 +28,23 @@ def _volume(text: str) -> str:
     return text
 
 
-def _mode(text: str | int) -> str:
-    if isinstance(text, int):
-        text = f"{text:o}"
+def _mode(text: object) -> str:
+    if isinstance(text, int) and not isinstance(text, bool):
+        raise ValueError(
+            f"invalid file mode {text!r}: an int is ambiguous (Python reads 644 as decimal, "
+            '0o644 as 420); give the octal digits as a string, e.g. mode="644"'
+        )
+    if not isinstance(text, str):
+        raise ValueError(f"invalid file mode {text!r}: expected an octal string such as '644'")
     return format_mode(parse_mode(text))
+
+
+def _grace(value: object) -> float:
+    return parse_duration(value, allow_zero=True)  # type: ignore[arg-type]
+
+
+def _network(text: str) -> str:
+    return check_name(text, "network name")
 
 
 def _scalar_to_str(value: object) -> object:
@@ -41,6 +57,18 @@ def _scalar_to_str(value: object) -> object:
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 """A duration in seconds; accepts numbers and ``"90s"``, ``"30m"``, ``"2h"``."""
+
+GraceSeconds = Annotated[float, BeforeValidator(_grace)]
+"""A duration in seconds that may be zero."""
+
+Image = Annotated[str, AfterValidator(check_image)]
+"""An image reference: ``"postgres:16-alpine"``, ``"ghcr.io/org/app:1.2"``."""
+
+NetworkName = Annotated[str, AfterValidator(_network)]
+"""A Docker network's name."""
+
+EnvName = Annotated[str, AfterValidator(check_env_name)]
+"""An environment variable's name."""
 
 Port = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_port)]
 """A port in Docker's notation: ``"80"``, ``"8080:80"``, ``"127.0.0.1:8080:80"``, ``"53/udp"``."""

@@ -64,7 +64,8 @@ def run_args(
     for key, value in sorted(spec.env.items()):
         args += ["--env", f"{key}={value}"]
     for port in spec.ports:
-        host = f"{port.host_ip}:" if port.host_ip else ""
+        address = f"[{port.host_ip}]" if port.host_ip and ":" in port.host_ip else port.host_ip
+        host = f"{address}:" if address else ""
         args += ["--publish", f"{host}{host_ports[port.key]}:{port.key}"]
     for mount in spec.volumes:
         args += ["--volume", f"{mount.source}:{mount.target}" + (":ro" if mount.read_only else "")]

@@ -13,9 +13,10 @@ def free_port(protocol: str, host_ip: str | None, taken: set[int]) -> int:
     engine) has no such race, so use this only when the port must be known up front.
     """
     kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
+    family = socket.AF_INET6 if host_ip and ":" in host_ip else socket.AF_INET
     with ExitStack() as held:
         for _ in range(50):
-            sock = held.enter_context(socket.socket(socket.AF_INET, kind))
+            sock = held.enter_context(socket.socket(family, kind))
             sock.bind((host_ip or "127.0.0.1", 0))
             port = int(sock.getsockname()[1])
             if port not in taken:

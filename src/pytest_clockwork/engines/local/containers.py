@@ -175,15 +175,6 @@ class ContainerDriver:
                     left.append(f"volume {volume}")
         return left
 
-    def alive(self, record: ResourceRecord) -> bool:
-        """Whether the container still exists and runs."""
-        runtime = runtime_for(str(record.outputs.get("runtime", "docker")))
-        container_id = record.outputs.get("container_id")
-        if not container_id:
-            return False
-        seen = runtime.observe(str(container_id))
-        return seen is not None and seen.status == "running"
-
     def reuse(self, task: Task) -> None:
         """Adopt a kept container's networks, so new containers join the same ones."""
         for logical, actual in task.record.outputs.get("networks", {}).items():

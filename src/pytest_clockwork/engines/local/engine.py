@@ -71,14 +71,6 @@ class LocalEngine(Engine):
             self.containers.finish(records)
         self.files.finish(records)
 
-    def alive(self, record: ResourceRecord) -> bool:
-        """Whether the resource still exists (a container still runs)."""
-        if record.kind == "container":
-            return self.containers.alive(record)
-        if record.kind in ("file", "git"):
-            return self.files.alive(record)
-        return record.status == "ready"
-
     def reuse(self, task: Task) -> None:
         """Adopt a kept resource: its networks; pull a clone that asks for it."""
         if task.spec.kind == "container":

@@ -95,7 +95,7 @@ class FileDriver:
         command = ["git", "clone", "--quiet"]
         if spec.branch:
             command += ["--branch", spec.branch]
-        command += [spec.repo_url, str(spec.dest)]
+        command += ["--", spec.repo_url, str(spec.dest)]
         self._git(spec.key, command)
         return {"path": str(spec.dest)}
 
@@ -146,8 +146,3 @@ class FileDriver:
             with contextlib.suppress(OSError):
                 backups.rmdir()
         return left
-
-    def alive(self, record: ResourceRecord) -> bool:
-        """Whether the file or clone is still there."""
-        path = record.outputs.get("path")
-        return bool(path) and Path(str(path)).exists()

@@ -238,9 +238,9 @@ done
 mkdir -p "$parent"
 printf '%s' "$missing"
 if [ -n "$CLOCKWORK_BRANCH" ]; then
-  git clone --quiet --branch "$CLOCKWORK_BRANCH" "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
+  git clone --quiet --branch "$CLOCKWORK_BRANCH" -- "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
 else
-  git clone --quiet "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
+  git clone --quiet -- "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
 fi
 """
 

@@ -22,7 +22,6 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import Any, ClassVar
 
 from pytest_clockwork.engines.base import Engine, Ready, SessionInfo, Task
@@ -282,22 +281,6 @@ class PulumiEngine(Engine):
             raise next(iter(failures.values()))
 
     # -- checks ------------------------------------------------------------------------
-
-    def alive(self, record: ResourceRecord) -> bool:
-        """Whether the resource still exists: a container runs, a file or clone is there."""
-        if record.kind == "container":
-            from pytest_clockwork.runtimes import runtime_for
-
-            container_id = record.outputs.get("container_id")
-            if not container_id:
-                return False
-            runtime = runtime_for(str(record.outputs.get("runtime", "docker")))
-            seen = runtime.observe(str(container_id))
-            return seen is not None and seen.status == "running"
-        if record.kind in ("file", "git"):
-            path = record.outputs.get("path")
-            return bool(path) and Path(str(path)).exists()
-        return record.status == "ready"
 
     def reuse(self, task: Task) -> None:
         """``git pull`` a kept clone that asks for it."""

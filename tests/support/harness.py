@@ -1,0 +1,73 @@
+"""Helpers the tests share: the test image, inner pytest processes, polling, state."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE = "clockwork-test/busybox:latest"
+# The collection that loads the declarations need not load hypothesis' plugin (1 s).
+QUICK = {"PYTEST_ADDOPTS": "-p no:hypothesispytest"}
+CLOCKWORK = [sys.executable, "-m", "pytest_clockwork.reconcile.cli"]
+
+
+def clockwork_objects(client: Any, rootdir: Path) -> dict[str, list[str]]:
+    """Names of the containers and networks clockwork created for ``rootdir``."""
+    from pytest_clockwork.state import root_id
+
+    label = f"clockwork.root={root_id(rootdir)}"
+    return {
+        "containers": sorted(
+            c.name for c in client.containers.list(all=True, filters={"label": label})
+        ),
+        "networks": sorted(n.name for n in client.networks.list(filters={"label": label})),
+    }
+
+
+def run_subprocess(
+    pytester: Any, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start ``python -m pytest args`` in the pytester dir, in its own process group."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            *args,
+        ],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+
+
+def eventually(condition: Any, timeout: float = 15.0, message: str = "") -> Any:
+    """Poll ``condition()`` with backoff until it returns something truthy."""
+    from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
+
+    result = Retrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_exponential(multiplier=0.05, max=0.5),
+        retry=retry_if_result(lambda value: not value),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+    )(condition)
+    assert result, message or f"condition not met within {timeout}s"
+    return result
+
+
+def read_state(rootdir: Path, stack: str = "default") -> dict[str, Any]:
+    """The raw JSON of a stack's state file (empty when there is none)."""
+    path = rootdir / ".clockwork" / "stacks" / f"{stack}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
