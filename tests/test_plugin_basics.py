@@ -68,7 +68,7 @@ def test_no_resources_no_header_and_no_heavy_imports(pytester: pytest.Pytester) 
 
         def test_nothing_heavy_loaded():
             heavy = [m for m in ("docker", "pulumi", "pydantic_ai", "pydantic",
-                                 "pydantic_settings", "pytest_clockwork.resources.base")
+                                 "pytest_clockwork.resources.base")
                      if m in sys.modules]
             assert heavy == []
         """

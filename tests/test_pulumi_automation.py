@@ -32,7 +32,7 @@ def session(rootdir: Path, stack: str = "default") -> SessionInfo:
 
 
 def settings(**values: Any) -> ClockworkSettings:
-    return ClockworkSettings.model_construct(
+    return ClockworkSettings(
         pulumi_backend_url=values.get("backend"),
         pulumi_config_passphrase=values.get("passphrase"),
     )
@@ -75,7 +75,7 @@ def test_the_passphrase_setting_reads_both_variables(
 ) -> None:
     monkeypatch.setenv(variable, "from-env")
 
-    assert ClockworkSettings().pulumi_config_passphrase == "from-env"
+    assert ClockworkSettings.from_environ().pulumi_config_passphrase == "from-env"
 
 
 def test_a_users_backend_without_a_passphrase_is_a_clear_error(tmp_path: Path) -> None:

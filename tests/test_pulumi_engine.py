@@ -201,7 +201,7 @@ def fake() -> FakePulumi:
 
 def engine_for(rootdir: Path, fake: FakePulumi, session: str = "s1", **kw: Any) -> PulumiEngine:
     info = SessionInfo(id=session, stack="default", rootdir=rootdir, root_id=root_id(rootdir))
-    settings = ClockworkSettings.model_construct(
+    settings = ClockworkSettings(
         pulumi_backend_url=kw.get("backend"), pulumi_config_passphrase=None
     )
     return PulumiEngine(

@@ -204,7 +204,7 @@ class Deployment:
         """The lock xdist workers of one run take to deploy what they share."""
         from filelock import FileLock
 
-        path = self.store.directory / f"{self.options.stack}.{self.session.id}.deploy.lock"
+        path = self.store.session_file(self.session.id, ".deploy.lock")
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(path)).acquire(timeout=3600, poll_interval=0.01):
             yield
@@ -488,7 +488,7 @@ class Deployment:
         with self.store.transaction() as state:
             if not any(r.session == self.session.id and not r.kept for r in state.records.values()):
                 state.sessions.pop(self.session.id, None)
-        lock = self.store.directory / f"{self.options.stack}.{self.session.id}.deploy.lock"
+        lock = self.store.session_file(self.session.id, ".deploy.lock")
         with contextlib.suppress(FileNotFoundError):
             lock.unlink()
         if self.watchdog is not None:
@@ -499,11 +499,9 @@ class Deployment:
 
     def _expiry(self, lifetime: float | None) -> float | None:
         """When a kept resource expires: the shorter of ``--clockwork-ttl`` and its own."""
-        from pytest_clockwork.notation import parse_duration
-
         limits = [lifetime] if lifetime else []
         if self.options.ttl:
-            limits.append(parse_duration(self.options.ttl))
+            limits.append(self.options.ttl)
         return now() + min(limits) if limits else None
 
     def run_records(self, run_id: str) -> list[ResourceRecord]:

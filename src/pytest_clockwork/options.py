@@ -1,63 +1,26 @@
 """Command-line options and ini keys, and how they combine with ``CW_*`` settings.
 
 Each setting is looked up in this order, first found wins: the ``--clockwork-*``
-option, the ``CW_*`` environment variable, the ``clockwork_*`` key in
-``[tool.pytest.ini_options]``, the default. Registering the options imports nothing
-heavy; :func:`resolve` (which reads the settings) runs only when clockwork has work.
+option, the ``CW_*`` environment variable, the ``clockwork_*`` key in the ini file,
+the default. :func:`resolve` checks every one of them when pytest starts (a bad value
+is a usage error naming it), importing only the standard library.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-KEEP_CHOICES = ("always", "on-failure", "never")
-ENGINE_CHOICES = ("auto", "local", "pulumi")
-SHARE_CHOICES = ("run", "worker")
-LOCK_CHOICES = ("readonly", "update")
-
-
-@dataclass(frozen=True)
-class _Setting:
-    name: str
-    help: str
-    default: Any
-    kind: str = "string"  # string | bool
-    choices: tuple[str, ...] = ()
-
-
-SETTINGS = (
-    _Setting("apply", "deploy what the selected tests need, then destroy it", False, "bool"),
-    _Setting(
-        "keep",
-        "leave the deployment running: always (the default when given bare), on-failure, never",
-        "never",
-        choices=KEEP_CHOICES,
-    ),
-    _Setting("stack", "the stack to deploy to or attach to", "default"),
-    _Setting(
-        "engine",
-        "auto (Pulumi when its CLI is installed, else local), local or pulumi",
-        "auto",
-        choices=ENGINE_CHOICES,
-    ),
-    _Setting("model", "the model that completes resources (CW_MODEL)", None),
-    _Setting("base_url", "the OpenAI-compatible endpoint for completion (CW_BASE_URL)", None),
-    _Setting(
-        "lock",
-        "clockwork.lock mode: readonly (the default when CI is set) or update",
-        None,
-        choices=LOCK_CHOICES,
-    ),
-    _Setting(
-        "share",
-        "with pytest-xdist: run (deploy once for all workers) or worker (a copy each)",
-        "run",
-        choices=SHARE_CHOICES,
-    ),
-    _Setting("ttl", "lifetime of kept resources, e.g. 2h; they are destroyed after it", None),
+from pytest_clockwork.settings import (
+    BY_NAME,
+    SETTINGS,
+    ClockworkSettings,
+    SettingError,
+    unknown_variables,
 )
 
 ACTIONS = (
@@ -66,12 +29,6 @@ ACTIONS = (
     ("refresh", "complete resources with the model again, even when clockwork.lock matches"),
     ("expired", "with --clockwork-destroy: destroy what has expired, in every stack"),
 )
-
-
-def _flag(name: str) -> str:
-    return "--clockwork-" + name.replace("_", "-")
-
-
 HELP_ORDER = (
     "apply",
     "keep",
@@ -89,22 +46,25 @@ HELP_ORDER = (
 )
 
 
+def _flag(name: str) -> str:
+    return "--clockwork-" + name.replace("_", "-")
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the ``clockwork`` option group and the ``clockwork_*`` ini keys."""
     group = parser.getgroup("clockwork", "infrastructure as fixtures (pytest-clockwork)")
-    settings = {setting.name: setting for setting in SETTINGS}
     actions = dict(ACTIONS)
     for name in HELP_ORDER:
         flag, dest = _flag(name), f"clockwork_{name}"
         if name in actions:
             group.addoption(flag, action="store_true", default=False, dest=dest, help=actions[name])
             continue
-        setting = settings[name]
-        if setting.kind == "bool":
+        setting = BY_NAME[name]
+        variable = setting.variables[0]
+        if name == "apply":
             group.addoption(flag, action="store_true", default=None, dest=dest, help=setting.help)
         elif name == "keep":
-            # No argparse choices: a bare --clockwork-keep followed by a path is rewritten
-            # by normalise_keep() first, and the value is checked in resolve().
+            # A bare --clockwork-keep followed by a path is rewritten by normalise_keep().
             group.addoption(
                 flag,
                 nargs="?",
@@ -112,16 +72,15 @@ def add_options(parser: pytest.Parser) -> None:
                 default=None,
                 metavar="{" + ",".join(setting.choices) + "}",
                 dest=dest,
-                help=setting.help,
+                help=f"{setting.help} ({variable})",
             )
         else:
+            # Values are checked by resolve(), with the same words as CW_* and ini values.
+            metavar = "{" + ",".join(setting.choices) + "}" if setting.choices else None
             group.addoption(
-                flag, default=None, dest=dest, choices=setting.choices or None, help=setting.help
+                flag, default=None, dest=dest, metavar=metavar, help=f"{setting.help} ({variable})"
             )
-        if setting.kind == "bool":
-            parser.addini(dest, f"{setting.help} (default: {setting.default})", type="bool")
-        else:
-            parser.addini(dest, f"{setting.help} (default: {setting.default})", type="string")
+        parser.addini(dest, f"{setting.help} (default: {setting.default})", type="string")
 
 
 def normalise_keep(args: list[str]) -> None:
@@ -130,10 +89,11 @@ def normalise_keep(args: list[str]) -> None:
     ``pytest --clockwork-keep tests/`` must keep and run ``tests/``, not read ``tests/``
     as the keep mode. Changes ``args`` in place.
     """
+    choices = BY_NAME["keep"].choices
     for index, arg in enumerate(args):
         if arg == "--":
             return
-        if arg == _flag("keep") and (index + 1 == len(args) or args[index + 1] not in KEEP_CHOICES):
+        if arg == _flag("keep") and (index + 1 == len(args) or args[index + 1] not in choices):
             args[index] = f"{arg}=always"
 
 
@@ -149,7 +109,7 @@ class Options:
     base_url: str | None
     lock: str | None
     share: str
-    ttl: str | None
+    ttl: float | None
     destroy: bool
     plan: bool
     refresh: bool
@@ -162,30 +122,46 @@ class Options:
 
 
 def resolve(config: pytest.Config) -> Options:
-    """Combine the command line, ``CW_*`` variables, ini keys and defaults."""
-    from pytest_clockwork.settings import get_settings
+    """Combine and check the command line, ``CW_*`` variables, ini keys and defaults.
 
-    settings = get_settings()
-    from_env = settings.model_fields_set
-    values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        dest = f"clockwork_{setting.name}"
-        value = config.getoption(dest, None)
-        if value is None and setting.name in from_env:
-            value = getattr(settings, setting.name)
-        if value is None:
-            value = config.getini(dest)
-            if value == "":
-                value = None
-        if value is None:
-            value = setting.default
-        if setting.choices and value is not None and value not in setting.choices:
-            raise pytest.UsageError(
-                f"clockwork {setting.name} must be one of {', '.join(setting.choices)}, "
-                f"not {value!r}"
-            )
-        values[setting.name] = value
+    Raises:
+        pytest.UsageError: A value cannot be used; the message names the option,
+            variable or ini key, and what is accepted.
+    """
+    try:
+        settings = ClockworkSettings.from_environ()
+        values = {name: _value(config, name, settings) for name in HELP_ORDER if name in BY_NAME}
+    except SettingError as exc:
+        raise pytest.UsageError(f"clockwork: {exc}") from None
     for name, _ in ACTIONS:
         values[name] = bool(config.getoption(f"clockwork_{name}", False))
-    values["apply"] = bool(values["apply"])
+    for variable in unknown_variables(os.environ):
+        known = [v for setting in SETTINGS for v in setting.variables]
+        close = difflib.get_close_matches(variable, known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"clockwork: {variable} is not a clockwork setting (CW_* variables are){hint}"
+            ),
+            stacklevel=2,
+        )
     return Options(**values)
+
+
+def _value(config: pytest.Config, name: str, settings: ClockworkSettings) -> Any:
+    """The setting's value, first found of option, variable, ini key; each one is checked,
+    also when another one wins."""
+    setting = BY_NAME[name]
+    found: list[Any] = []
+    given = config.getoption(f"clockwork_{name}", None)
+    if given is not None:
+        found.append(given if isinstance(given, bool) else setting.read(str(given), _flag(name)))
+    if name in settings.given:
+        found.append(getattr(settings, name))
+    text = str(config.getini(f"clockwork_{name}") or "")
+    if text.strip():
+        place = f" in {config.inipath.name}" if config.inipath else ""
+        found.append(setting.read(text, f"clockwork_{name}", place=place))
+    if found:
+        return found[0]
+    return None if name in ("model", "base_url") else setting.default

@@ -6,12 +6,11 @@ library; everything else loads when a conftest declares resources.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from pytest_clockwork.options import add_options, normalise_keep
+from pytest_clockwork.options import add_options, normalise_keep, resolve
 from pytest_clockwork.session import ClockworkSession
+from pytest_clockwork.settings import get_settings
 
 SESSION_KEY = pytest.StashKey[ClockworkSession]()
 
@@ -35,10 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "assertions: a clockwork assertion item (select with -m assertions)"
     )
     config.addinivalue_line("markers", "clockwork: an item collected by pytest-clockwork")
-    settings = sys.modules.get("pytest_clockwork.settings")
-    if settings is not None:  # each run reads the CW_* environment afresh
-        settings.get_settings.cache_clear()
-    session = ClockworkSession(config)
+    get_settings.cache_clear()  # each run reads the CW_* environment afresh
+    session = ClockworkSession(config, resolve(config))
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "clockwork-session")
 

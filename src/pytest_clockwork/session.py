@@ -40,12 +40,13 @@ class ClockworkSession:
 
     Args:
         config: The pytest config.
+        options: Its clockwork options, resolved and checked.
     """
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, options: Options) -> None:
         self.config = config
+        self.options = options
         self.declarations = Declarations(self._provide)
-        self._options: Options | None = None
         self._deployment: Deployment | None = None
         self._previous_sigterm: Any = None
         self.kept: list[ResourceRecord] = []
@@ -57,15 +58,6 @@ class ClockworkSession:
         self._topology: Topology | None = None
 
     # -- lazily built state ------------------------------------------------------------
-
-    @property
-    def options(self) -> Options:
-        """The resolved options (reads ``CW_*`` settings on first use)."""
-        if self._options is None:
-            from pytest_clockwork.options import resolve
-
-            self._options = resolve(self.config)
-        return self._options
 
     @property
     def topology(self) -> Topology:

@@ -162,11 +162,22 @@ class StateStore:
     """
 
     def __init__(self, rootdir: Path, stack: str) -> None:
+        from pytest_clockwork.settings import check_stack
+
         self.rootdir = rootdir
-        self.stack = stack
+        self.stack = check_stack(stack)
         self.directory = rootdir / STATE_DIR / "stacks"
-        self.path = self.directory / f"{stack}.json"
-        self._lock_path = self.directory / f"{stack}.lock"
+        self.path = self.directory / f"{self.file_stem}.json"
+        self._lock_path = self.directory / f"{self.file_stem}.lock"
+
+    @property
+    def file_stem(self) -> str:
+        """The stack's name as a file name: ``feature/x`` is ``feature%2Fx``."""
+        return stack_file_stem(self.stack)
+
+    def session_file(self, session: str, suffix: str) -> Path:
+        """A file of one session of this stack, next to the state (``.deploy.lock``)."""
+        return self.directory / f"{self.file_stem}.{session}{suffix}"
 
     def read(self) -> StackState:
         """The current state (empty when there is none)."""
@@ -245,7 +256,12 @@ class StateStore:
     def stacks(cls, rootdir: Path) -> list[str]:
         """The stacks that have state under ``rootdir``."""
         directory = rootdir / STATE_DIR / "stacks"
-        return sorted(path.stem for path in directory.glob("*.json"))
+        return sorted(path.stem.replace("%2F", "/") for path in directory.glob("*.json"))
+
+
+def stack_file_stem(stack: str) -> str:
+    """A stack name as a file name (``/`` is not allowed in stack names' parts)."""
+    return stack.replace("/", "%2F")
 
 
 def this_host() -> str:

@@ -45,8 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     args.rootdir = (args.rootdir or Path.cwd()).resolve()
     if not args.rootdir.is_dir():
         parser.error(f"--rootdir {args.rootdir} is not a directory")
+    from pytest_clockwork.settings import SettingError
+
     try:
         return command(args, pytest_args)
+    except SettingError as exc:
+        print(f"clockwork: error: {exc}", file=sys.stderr)
+        return 2
     except ClockworkError as exc:
         print(f"clockwork: error: {exc}", file=sys.stderr)
         return 1
@@ -194,7 +199,9 @@ def _parser() -> argparse.ArgumentParser:
         "--rootdir", type=Path, help="the project's pytest rootdir (default: the current one)"
     )
     common.add_argument(
-        "--stack", help="the stack (default: CW_STACK, or 'default'; status: every stack)"
+        "--stack",
+        type=_stack_name,
+        help="the stack (default: CW_STACK, or 'default'; status: every stack)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="say more")
     parser = argparse.ArgumentParser(
@@ -279,6 +286,15 @@ def _count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be a whole number, at least 1")
     return value
+
+
+def _stack_name(text: str) -> str:
+    from pytest_clockwork.settings import check_stack
+
+    try:
+        return check_stack(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _default_stack() -> str:

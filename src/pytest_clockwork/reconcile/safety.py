@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pytest_clockwork.state import STATE_DIR
+from pytest_clockwork.state import STATE_DIR, stack_file_stem
 
 Clock = Callable[[], float]
 
@@ -69,7 +69,7 @@ class _Entry:
 
 def ledger_path(rootdir: Path, stack: str) -> Path:
     """Where the safety ledger of ``stack`` is kept."""
-    return rootdir / STATE_DIR / "reconcile" / f"{stack}.json"
+    return rootdir / STATE_DIR / "reconcile" / f"{stack_file_stem(stack)}.json"
 
 
 class Safety:

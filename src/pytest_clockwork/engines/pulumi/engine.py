@@ -115,7 +115,7 @@ class PulumiEngine(Engine):
         if not directory.is_dir():
             directory.mkdir(parents=True)
             (directory / ".gitignore").write_text(GITIGNORE)
-        path = directory / f"{self.session.stack}.lock"
+        path = directory / f"{self.store.file_stem}.lock"
         try:
             with FileLock(str(path)).acquire(timeout=LOCK_TIMEOUT):
                 yield
