@@ -77,19 +77,24 @@ class FakeStack:
 
         exports = mocks.run(body)
         declared = mocks.declared
-        changes = {
-            "create": [name for name in declared if name not in self.held],
-            "replace": [
-                name
-                for name in declared
-                if name in self.held and self.held[name].inputs != _inputs(declared[name])
-            ],
-            "delete": [name for name in self.held if name not in declared],
-        }
-        changes["same"] = [
-            name for name in declared if name in self.held and name not in changes["replace"]
-        ]
+        changes: dict[str, list[str]] = {"create": [], "replace": [], "update": [], "same": []}
+        for name, wanted in declared.items():
+            changes[self._change(name, wanted)].append(name)
+        changes["delete"] = [name for name in self.held if name not in declared]
         return exports, declared, changes
+
+    def _change(self, name: str, declared: Declared) -> str:
+        """What Pulumi does with ``name``: a dynamic provider's own diff decides for its
+        resources; other inputs are compared, except those the program ignores."""
+        held = self.held.get(name)
+        if held is None:
+            return "create"
+        inputs = _inputs(declared)
+        if declared.type in PROVIDERS:
+            diff = PROVIDERS[declared.type]().diff(name, dict(held.outs), dict(inputs))
+            return "replace" if diff.replaces else "update" if diff.changes else "same"
+        names = (set(held.inputs) | set(inputs)) - set(declared.ignore_changes)
+        return "replace" if any(held.inputs.get(n) != inputs.get(n) for n in names) else "same"
 
     def _delete(self, name: str) -> None:
         held = self.held.pop(name)
@@ -103,6 +108,11 @@ class FakeStack:
             created = PROVIDERS[declared.type]().create(dict(inputs))
             outs = created.outs or {}
         self.held[name] = Held(declared.type, inputs, outs)
+
+    def _update(self, name: str, declared: Declared) -> None:
+        held, inputs = self.held[name], _inputs(declared)
+        updated = PROVIDERS[declared.type]().update(name, dict(held.outs), dict(inputs))
+        self.held[name] = Held(declared.type, inputs, updated.outs or {})
 
     def up(self, *, on_output: Any, on_error: Any, color: str) -> Any:
         self.api.calls.append("up")
@@ -119,6 +129,8 @@ class FakeStack:
                 if name in changes["create"] or name in changes["replace"]:
                     on_output(f"    + {declared[name].type} {name} creating")
                     self._create(name, declared[name])
+                elif name in changes["update"]:
+                    self._update(name, declared[name])
         except Exception as exc:
             on_error(f"    error: {exc}")
             raise auto.CommandError(auto.CommandResult("", str(exc), 1)) from None

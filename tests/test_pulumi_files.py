@@ -17,6 +17,7 @@ from pytest_clockwork import GitRepoResource, SpecContext
 from pytest_clockwork.engines.pulumi.args import git_command
 from pytest_clockwork.engines.pulumi.files import DirectoryProvider, FileProvider
 from pytest_clockwork.errors import FileConflictError
+from pytest_clockwork.specs import content_digest
 
 
 def props(path: Path, content: str = "hello\n", **extra: Any) -> dict[str, Any]:
@@ -25,6 +26,7 @@ def props(path: Path, content: str = "hello\n", **extra: Any) -> dict[str, Any]:
         "key": "notes",
         "path": str(path),
         "content": content,
+        "digest": content_digest(content),
         "mode": float(0o640),
         "overwrite": False,
         **extra,
@@ -99,6 +101,25 @@ def test_an_overwritten_file_gets_its_content_and_mode_back_at_delete(tmp_path: 
     assert mode_of(target) == 0o600
 
 
+def test_an_overwritten_symlink_comes_back_exactly_and_a_second_claim_is_refused(
+    tmp_path: Path,
+) -> None:
+    link = tmp_path / "notes.txt"
+    link.symlink_to("dangling/target")
+    provider = FileProvider()
+    created = provider.create(props(link, overwrite=True))
+    assert created.outs is not None
+    assert not link.is_symlink() and link.read_text() == "hello\n"
+
+    with pytest.raises(FileConflictError, match="already replaced by another clockwork session"):
+        FileProvider().create(props(link, "other", overwrite=True))
+    assert link.read_text() == "hello\n"
+
+    provider.delete(created.id, created.outs)
+    assert link.is_symlink() and os.readlink(link) == "dangling/target"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def test_a_directory_in_the_way_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").mkdir()
 
@@ -115,7 +136,10 @@ def test_diff_rewrites_in_place_for_content_and_replaces_for_another_path(tmp_pa
     same = provider.diff(created.id, olds, props(tmp_path / "notes.txt", mode=0o640))
     content = provider.diff(created.id, olds, props(tmp_path / "notes.txt", "new"))
     moved = provider.diff(created.id, olds, props(tmp_path / "elsewhere.txt"))
+    # An entry rebuilt from the state has only the digest: the file is the same.
+    rebuilt = provider.diff(created.id, olds, {**props(tmp_path / "notes.txt"), "content": ""})
 
+    assert not rebuilt.changes
     assert not same.changes
     assert content.changes and not content.replaces
     assert moved.changes and moved.replaces == ["path"]

@@ -51,6 +51,8 @@ class Declared:
     inputs: dict[str, Any]
     parent: str = ""
     depends_on: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+    secret_outputs: list[str] = field(default_factory=list)
 
     @property
     def parent_name(self) -> str:
@@ -86,8 +88,11 @@ class PulumiMocks(pulumi.runtime.Mocks):
             def RegisterResource(self, request: Any) -> Any:
                 response = super().RegisterResource(request)
                 if request.name in mocks.declared:
-                    mocks.declared[request.name].parent = request.parent
-                    mocks.declared[request.name].depends_on = list(request.dependencies)
+                    declared = mocks.declared[request.name]
+                    declared.parent = request.parent
+                    declared.depends_on = list(request.dependencies)
+                    declared.ignore_changes = list(request.ignoreChanges)
+                    declared.secret_outputs = list(request.additionalSecretOutputs)
                 return response
 
         pulumi.runtime.settings.reset_options(project="proj", stack="dev")

@@ -172,9 +172,9 @@ def test_plan_prints_pulumis_change_summary_and_deploys_nothing(
     assert fake.calls == ["preview", "remove_stack"]
     assert not (pytester.path / "scratch").exists()
     assert not (pytester.path / "config.ini").exists()
-    # Pulumi's workspace is there, and ignored by git.
-    pulumi_dir = pytester.path / ".clockwork" / "pulumi"
-    assert (pulumi_dir / ".gitignore").read_text().endswith("*\n")
+    # Pulumi's workspace is there, and ignored by git (as all of .clockwork).
+    assert (pytester.path / ".clockwork" / "pulumi").is_dir()
+    assert (pytester.path / ".clockwork" / ".gitignore").read_text().endswith("*\n")
 
 
 # -- a container's outputs: the same shape from both engines -----------------------------

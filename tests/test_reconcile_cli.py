@@ -158,7 +158,7 @@ def test_status_works_from_the_state_alone(
             "declarations under *: a conftest could not be imported. * (-v shows more)",
             "stack 'default': 1 resource",
             "  notes     file  kept   drifted  ?         never    */notes.txt",
-            "      - */notes.txt was changed (7 characters, declared 2)",
+            "      - */notes.txt was changed (now 7 bytes)",
         ]
     )
 

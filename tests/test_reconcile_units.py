@@ -24,7 +24,7 @@ from pytest_clockwork.reconcile.drift import (
 from pytest_clockwork.reconcile.evaluate import Evaluation
 from pytest_clockwork.reconcile.safety import Safety, SafetyPolicy, describe
 from pytest_clockwork.runtimes.dockerd import Observed
-from pytest_clockwork.specs import ContainerSpec, FileSpec
+from pytest_clockwork.specs import ContainerSpec, FileSpec, content_digest
 from pytest_clockwork.state import ResourceRecord
 from tests.support.webhook import FakeClock, Receiver, free_port
 
@@ -129,11 +129,12 @@ def test_fix_order_and_what_counts_as_destructive() -> None:
 
 def test_file_drift(tmp_path: Path) -> None:
     spec = FileSpec(key="notes", path=tmp_path / "notes.txt", content="hello\n", mode=0o644)
-    assert file_drift(spec, FileObserved(True, "hello\n", 0o644)) == []
+    same = FileObserved(True, content_digest("hello\n"), 0o644, size=6)
+    assert file_drift(spec, same) == []
     (missing,) = file_drift(spec, None)
     assert missing.what == "missing" and not missing.destructive
-    changed, mode = file_drift(spec, FileObserved(True, "hi\n", 0o600))
-    assert changed.message.endswith("was changed (3 characters, declared 6)")
+    changed, mode = file_drift(spec, FileObserved(True, content_digest("hi\n"), 0o600, size=3))
+    assert changed.message.endswith("was changed (now 3 bytes)")
     assert changed.destructive  # rewriting it loses what someone wrote there
     assert mode.message.endswith("has mode 0600, declared 0644") and not mode.destructive
     (directory,) = file_drift(spec, FileObserved(False, None, 0o755))

@@ -248,7 +248,7 @@ def test_changed_and_deleted_files_are_rewritten(
     handled = {h.key: h for h in watch.step()}
     assert notes.read_text() == "hello\n" and handled["notes"].corrected is True
     assert draft.read_text() == "v2, by hand\n" and handled["draft"].corrected is None
-    assert handled["notes"].drifts[0].message == f"{notes} was changed (11 characters, declared 6)"
+    assert handled["notes"].drifts[0].message == f"{notes} was changed (now 11 bytes)"
     assert {(b["resource"], b["action"].split(":")[0]) for b in receiver.bodies} == {
         ("notes", "corrected"),
         ("draft", "not corrected"),

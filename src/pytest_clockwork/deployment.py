@@ -204,8 +204,8 @@ class Deployment:
         """The lock xdist workers of one run take to deploy what they share."""
         from filelock import FileLock
 
+        self.store.ensure_directory()
         path = self.store.session_file(self.session.id, ".deploy.lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(path)).acquire(timeout=3600, poll_interval=0.01):
             yield
 

@@ -1,21 +1,216 @@
-"""Filesystem steps both engines take the same way: only what clockwork creates goes.
+"""The filesystem rules every part of clockwork follows, written once.
 
-Directories are created top-down (so each can be recorded before it exists) and removed
-deepest first, only once empty; files are written atomically with their mode.
+- Clockwork's own files live in ``<rootdir>/.clockwork`` (mode 0700, ignored by git),
+  written atomically with their final mode from the first byte.
+- A user's file is never lost: a file resource that replaces one (``overwrite=True``)
+  keeps the original as a hard link next to it (``.name.clockwork-original``), which
+  is the very same file (content, mode, owner, times; a symlink stays a symlink) and
+  which is renamed back at teardown. The link doubles as a claim: a second session
+  that wants to replace the same file is refused while the first one holds it.
+- Only what clockwork created is removed: files it wrote (while they are still its
+  own), and directories it created, once they are empty.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+from pytest_clockwork.errors import FileConflictError, StateError
+
+STATE_DIR = ".clockwork"
+ORIGINAL_SUFFIX = ".clockwork-original"
+_GITIGNORE = "# Written by pytest-clockwork; not for version control.\n*\n"
+
+
+# -- clockwork's own directory ------------------------------------------------------------
+
+
+def state_directory(rootdir: Path, *parts: str) -> Path:
+    """``<rootdir>/.clockwork/<parts>``, created private (0700) when missing.
+
+    Raises:
+        StateError: It cannot be created or written (a read-only checkout).
+    """
+    top = rootdir / STATE_DIR
+    directory = top.joinpath(*parts)
+    if directory in _READY and directory.is_dir():
+        return directory
+    try:
+        if not top.is_dir():
+            top.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomically(top / ".gitignore", _GITIGNORE, 0o644)
+        elif top.stat().st_mode & 0o077 and top.stat().st_uid == os.getuid():
+            top.chmod(0o700)  # made by an earlier version, readable by others
+        for depth in range(1, len(parts) + 1):
+            top.joinpath(*parts[:depth]).mkdir(mode=0o700, exist_ok=True)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "not writable", str(directory))
+    except OSError as exc:
+        raise state_error(exc) from None
+    _READY.add(directory)
+    return directory
+
+
+_READY: set[Path] = set()
+"""The state directories this process has made sure of."""
+
+
+def state_error(exc: OSError) -> StateError:
+    """The error for clockwork's own files that cannot be read or written."""
+    where = exc.filename or STATE_DIR
+    return StateError(
+        f"clockwork cannot write its state in {where} ({exc.strerror or exc}): make that "
+        f"directory writable (or remove it), or run pytest where its {STATE_DIR} can be written"
+    )
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def write_atomically(path: Path, content: str | bytes, mode: int) -> str:
+    """Write ``content`` to ``path`` with ``mode`` from the start, then rename it in place.
+
+    The temporary file is created private, gets ``mode`` before any content is written,
+    and replaces ``path`` in one rename: nobody ever sees it half written or with a
+    wider mode.
+
+    Returns:
+        The identity (``device:inode``) of the file written, to tell later whether the
+        file at ``path`` is still this one.
+    """
+    data = content.encode() if isinstance(content, str) else content
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(descriptor, mode)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            identity = _identity(os.fstat(stream.fileno()))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return identity
+
+
+def _identity(info: os.stat_result) -> str:
+    return f"{info.st_dev}:{info.st_ino}"
+
+
+def identity_of(path: Path) -> str | None:
+    """The identity of what is at ``path`` now (``None``: nothing)."""
+    try:
+        return _identity(path.lstat())
+    except OSError:
+        return None
+
+
+# -- a file resource's place --------------------------------------------------------------
+
+
+def check_target(path: Path, key: str, *, overwrite: bool, shown: str) -> bool:
+    """Whether ``path`` holds something a file resource would replace.
+
+    Args:
+        path: Where the file goes.
+        key: The resource.
+        overwrite: The resource may replace what is there.
+        shown: ``path`` as shown in messages (relative to the rootdir).
+
+    Raises:
+        FileConflictError: A directory is there, or a file (or symlink, even a dangling
+            one) that the resource may not replace.
+    """
+    if path.is_dir() and not path.is_symlink():
+        raise FileConflictError(
+            f"resource {key!r}: {shown} is a directory; give the file another name or path",
+            resource=key,
+        )
+    if not os.path.lexists(path):
+        return False
+    if not overwrite:
+        link = " (a symbolic link)" if path.is_symlink() else ""
+        raise FileConflictError(
+            f"resource {key!r}: {shown} already exists{link} and clockwork did not create it. "
+            "Remove it, choose another path, or set overwrite=True (the original is restored "
+            "at teardown).",
+            resource=key,
+        )
+    return True
+
+
+def original_path(path: Path) -> Path:
+    """Where the original of a replaced file is kept while clockwork's file is there."""
+    return path.with_name(f".{path.name}{ORIGINAL_SUFFIX}")
+
+
+def keep_original(path: Path, key: str, *, shown: str) -> Path:
+    """Keep what is at ``path`` (exactly: a hard link to it) before it is replaced.
+
+    Returns:
+        Where it is kept; :func:`restore_original` puts it back.
+
+    Raises:
+        FileConflictError: Another session already replaced it (it holds the original),
+            or the original cannot be kept exactly; nothing was changed.
+    """
+    kept = original_path(path)
+    try:
+        os.link(path, kept, follow_symlinks=False)
+    except FileExistsError:
+        raise FileConflictError(
+            f"resource {key!r}: {shown} is already replaced by another clockwork session, "
+            f"which keeps its original in {kept.name}; wait until that session ends. If none "
+            f"runs any more, `pytest --clockwork-destroy` restores it (or move {kept.name} "
+            f"back over {path.name} by hand).",
+            resource=key,
+        ) from None
+    except OSError as exc:
+        raise FileConflictError(
+            f"resource {key!r}: cannot keep the original of {shown} exactly "
+            f"({exc.strerror or exc}), so it is not replaced: clockwork only replaces a "
+            "file it can give back as it was. Move it away yourself, or choose another path.",
+            resource=key,
+        ) from None
+    return kept
+
+
+def restore_original(path: Path, kept: Path) -> None:
+    """Put the original back at ``path`` (replacing clockwork's file); gone is fine."""
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(kept, path)
+
+
+def remove_if_ours(path: Path, identity: str | None) -> bool:
+    """Remove the file clockwork wrote at ``path``, unless someone replaced it since.
+
+    Args:
+        path: The file.
+        identity: What :func:`write_atomically` returned (``None``: not known, remove).
+
+    Returns:
+        Whether nothing of clockwork's is left there.
+    """
+    if identity is not None and identity_of(path) not in (identity, None):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return True
+
+
+# -- directories --------------------------------------------------------------------------
 
 
 def missing_directories(directory: str | Path) -> list[Path]:
     """``directory`` and its parents that do not exist yet, outermost first."""
     missing: list[Path] = []
     path = Path(directory)
-    while not path.exists():
+    while not os.path.lexists(path):
         missing.append(path)
         path = path.parent
     return list(reversed(missing))
@@ -36,11 +231,3 @@ def remove_empty_directories(directories: Iterable[str]) -> list[str]:
         except OSError:
             left.append(path)
     return left
-
-
-def write_atomically(path: Path, content: str | bytes, mode: int) -> None:
-    """Write ``content`` with ``mode``: a temporary file renamed over ``path``."""
-    temporary = path.with_name(f".{path.name}.clockwork-{os.getpid()}")
-    temporary.write_bytes(content.encode() if isinstance(content, str) else content)
-    os.chmod(temporary, mode)
-    os.replace(temporary, path)

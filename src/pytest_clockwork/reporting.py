@@ -117,6 +117,7 @@ def summary_lines(session: ClockworkSession) -> list[str]:
     deployment = session._deployment
     if deployment is None:
         return lines
+    lines.extend(f"warning: {message}" for message in deployment.store.damaged)
     if session.destroyed_stack is not None:
         destroyed = session.destroyed_stack.destroyed
         if session.config.getoption("clockwork_expired", False):

@@ -142,15 +142,15 @@ class ClockworkSession:
         """Register the rootdir conftest's resources; install the SIGTERM handler."""
         self.declarations.register_above(session)
         if self.active:
-            from pytest_clockwork.errors import EngineUnavailableError
+            from pytest_clockwork.errors import ClockworkError
 
             try:
                 deployment = self.deployment  # fails at once when the engine is unavailable
-            except EngineUnavailableError as exc:
+                topology = self.topology
+                if self.options.apply and topology.role == "controller" and topology.share == "run":
+                    deployment.start()  # the workers deploy; this process owns and watches
+            except ClockworkError as exc:
                 raise pytest.UsageError(str(exc)) from None
-            topology = self.topology
-            if self.options.apply and topology.role == "controller" and topology.share == "run":
-                deployment.start()  # the workers deploy; this process owns and watches
         if self.active and threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -198,7 +198,12 @@ class ClockworkSession:
         }
         self.deployment.needed = needed
         if self.options.apply:
-            self.deployment.reap_dead()
+            from pytest_clockwork.errors import ClockworkError
+
+            try:
+                self.deployment.reap_dead()
+            except ClockworkError as exc:  # the tests that need resources say it again
+                self.error = str(exc)
 
     # -- actions -----------------------------------------------------------------------
 
@@ -296,14 +301,19 @@ class ClockworkSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _finish(self, *, failed: bool) -> None:
+        from pytest_clockwork.errors import ClockworkError
+
         deployment = self.deployment
         topology = self.topology
-        if topology.role == "controller":
-            self.shared_records = deployment.run_records(self.run_id)
-        if topology.tears_down:
-            self.kept, self.outcome = deployment.teardown(failed=failed)
-        elif topology.role == "controller":  # --clockwork-share=worker: what crashed workers left
-            self.outcome = deployment.reap_run(self.run_id)
+        try:
+            if topology.role == "controller":
+                self.shared_records = deployment.run_records(self.run_id)
+            if topology.tears_down:
+                self.kept, self.outcome = deployment.teardown(failed=failed)
+            elif topology.role == "controller":  # --clockwork-share=worker: crashed workers'
+                self.outcome = deployment.reap_run(self.run_id)
+        except ClockworkError as exc:
+            self.error = str(exc)
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Restore the SIGTERM handler."""

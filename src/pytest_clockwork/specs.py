@@ -62,6 +62,12 @@ class Spec:
         return ()
 
 
+def content_digest(content: str | bytes) -> str:
+    """The digest a file's content is known by in the state: ``sha256:<hex>``."""
+    data = content.encode() if isinstance(content, str) else content
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
 def _jsonable(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
@@ -137,9 +143,16 @@ class FileSpec(Spec):
 
     kind: ClassVar[str] = "file"
     path: Path = Path()
-    content: str = ""
+    content: str = field(default="", compare=False, repr=False)
+    """The text; not in the state (a spec rebuilt from it has only the digest)."""
+    digest: str = ""
+    """``sha256:`` of the content; computed from it when not given."""
     mode: int = 0o644
     overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            object.__setattr__(self, "digest", content_digest(self.content))
 
     def footprint(self) -> tuple[tuple[str, str], ...]:
         """Its path."""
@@ -277,7 +290,7 @@ def spec_from_json(data: Mapping[str, Any]) -> Spec:
         return FileSpec(
             key=key,
             path=Path(data["path"]),
-            content=data["content"],
+            digest=data["digest"],
             mode=data["mode"],
             overwrite=data.get("overwrite", False),
         )

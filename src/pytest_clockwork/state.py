@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -22,9 +23,10 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from pytest_clockwork.errors import StateError
+from pytest_clockwork.filesystem import STATE_DIR as STATE_DIR
+from pytest_clockwork.filesystem import state_directory, state_error, write_atomically
 
-STATE_DIR = ".clockwork"
-_GITIGNORE = "# Written by pytest-clockwork; not for version control.\n*\n"
+logger = logging.getLogger("pytest_clockwork")
 
 
 class SessionEntry(BaseModel):
@@ -169,6 +171,8 @@ class StateStore:
         self.directory = rootdir / STATE_DIR / "stacks"
         self.path = self.directory / f"{self.file_stem}.json"
         self._lock_path = self.directory / f"{self.file_stem}.lock"
+        self.damaged: list[str] = []
+        """What :meth:`read` found damaged and moved aside, in words."""
 
     @property
     def file_stem(self) -> str:
@@ -180,23 +184,53 @@ class StateStore:
         return self.directory / f"{self.file_stem}.{session}{suffix}"
 
     def read(self) -> StackState:
-        """The current state (empty when there is none)."""
+        """The current state (empty when there is none).
+
+        A state file that cannot be read back (truncated, not JSON, another shape, a
+        directory in its place) is moved aside (``<stack>.json.damaged-<time>``), never
+        dropped: it may list live containers, which are still found by their labels. The
+        move is noted in :attr:`damaged` and logged; the state starts empty.
+
+        Raises:
+            StateError: The state cannot be read and cannot be moved aside either.
+        """
         try:
-            text = self.path.read_text()
+            text = self.path.read_bytes().decode("utf-8")
+            return StackState.model_validate(json.loads(text))
         except FileNotFoundError:
             return StackState(stack=self.stack)
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError, JSON, validation
+            self._move_aside(exc)
+            return StackState(stack=self.stack)
+
+    def _move_aside(self, exc: Exception) -> None:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
         try:
-            return StackState.model_validate_json(text)
-        except ValueError as exc:
+            os.replace(self.path, aside)
+        except FileNotFoundError:
+            return  # another process moved it first
+        except OSError as error:
             raise StateError(
-                f"the state of stack {self.stack!r} ({self.path}) is unreadable: {exc}. "
-                "Remove it after checking that nothing it lists is still running."
+                f"the state of stack {self.stack!r} ({self.path}) cannot be read ({reason}) "
+                f"nor moved aside ({error.strerror or error}): move it away by hand; what it "
+                "lists is found again by its Docker labels (pytest --clockwork-destroy)"
             ) from None
+        destroy = "pytest --clockwork-destroy"
+        if self.stack != "default":
+            destroy += f" --clockwork-stack {self.stack}"
+        message = (
+            f"the state of stack {self.stack!r} could not be read ({type(exc).__name__}: "
+            f"{reason}); it was moved to {aside.relative_to(self.rootdir)} and the stack "
+            f"starts empty. Containers it listed keep their labels: {destroy} removes them."
+        )
+        self.damaged.append(message)
+        logger.warning("%s", message)
 
     @contextlib.contextmanager
     def lock(self, timeout: float = 300) -> Iterator[None]:
         """Hold the stack's lock: across processes (a file lock) and threads (reentrant)."""
-        self._ensure_directory()
+        self.ensure_directory()
         held = _PathLock.for_path(self._lock_path)
         if not held.threads.acquire(timeout=timeout):
             raise self._locked_error(timeout)
@@ -208,6 +242,8 @@ class StateStore:
                     held.file.acquire(timeout=timeout, poll_interval=0.005)
                 except Timeout:
                     raise self._locked_error(timeout) from None
+                except OSError as exc:
+                    raise state_error(exc) from None
             held.depth += 1
             try:
                 yield
@@ -233,24 +269,26 @@ class StateStore:
             self.write(state)
 
     def write(self, state: StackState) -> None:
-        """Write ``state`` atomically; an empty state removes the file."""
-        self._ensure_directory()
-        if not state.sessions and not state.records:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-            return
-        payload = json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True)
-        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(payload + "\n")
-        os.replace(temporary, self.path)
+        """Write ``state`` atomically, readable by its owner only; empty removes the file.
 
-    def _ensure_directory(self) -> None:
-        if self.directory.is_dir():
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        ignore = self.rootdir / STATE_DIR / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text(_GITIGNORE)
+        Raises:
+            StateError: The state directory cannot be written.
+        """
+        self.ensure_directory()
+        try:
+            if not state.sessions and not state.records:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+                return
+            # ASCII JSON: any text (a lone surrogate too) reads back as it was written.
+            payload = json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True)
+            write_atomically(self.path, payload + "\n", 0o600)
+        except OSError as exc:
+            raise state_error(exc) from None
+
+    def ensure_directory(self) -> None:
+        """Create the private directory of the stacks' state when it is missing."""
+        state_directory(self.rootdir, "stacks")
 
     @classmethod
     def stacks(cls, rootdir: Path) -> list[str]:

@@ -43,10 +43,12 @@ class Watchdog:
     @classmethod
     def start(cls, rootdir: Path, stack: str, session: str) -> Watchdog:
         """Start a watchdog for ``session``; it lives in its own process group."""
+        from pytest_clockwork.filesystem import state_directory
+
+        log = state_directory(rootdir) / "watchdog.log"
         read_end, write_end = os.pipe()
-        log = rootdir / ".clockwork" / "watchdog.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "ab") as log_file:
+        descriptor = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with open(descriptor, "ab") as log_file:
             process = subprocess.Popen(
                 [
                     sys.executable,

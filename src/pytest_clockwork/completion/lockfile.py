@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pytest_clockwork.errors import LockfileError
-from pytest_clockwork.state import STATE_DIR
+from pytest_clockwork.filesystem import STATE_DIR, state_directory, write_atomically
 
 LOCK_NAME = "clockwork.lock"
 VERSION = 1
 LOCK_TIMEOUT = 600.0
-_GITIGNORE = "# Written by pytest-clockwork; not for version control.\n*\n"
 
 
 class LockEntry(BaseModel):
@@ -66,12 +64,14 @@ class Lockfile:
             LockfileError: The file is not a lock this version of clockwork can read.
         """
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = json.loads(self.path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             return {}
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
+        except OSError as exc:
+            raise LockfileError(
+                f"{self.path} cannot be read ({exc.strerror or exc}): fix its permissions"
+            ) from None
+        except ValueError as exc:  # not UTF-8, not JSON
             raise LockfileError(
                 f"{self.path} is not valid JSON ({exc}): resolve the merge conflict in it, "
                 "or remove the broken entries and complete them again"
@@ -128,18 +128,11 @@ class Lockfile:
                 return False
         except FileNotFoundError:
             pass
-        temporary = self.path.with_name(f".{LOCK_NAME}.{os.getpid()}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, self.path)
+        write_atomically(self.path, text, 0o644)  # committed: readable like any source file
         return True
 
     def _ensure_state_dir(self) -> None:
-        if self._state_dir.is_dir():
-            return
-        self._state_dir.mkdir(parents=True, exist_ok=True)
-        ignore = self._state_dir / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text(_GITIGNORE)
+        state_directory(self.path.parent)
 
 
 def render(entries: Mapping[str, LockEntry]) -> str:

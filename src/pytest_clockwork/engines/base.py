@@ -172,6 +172,13 @@ class Engine(ABC):
             else:
                 state.put(record)
 
+    def unnote(self, record: ResourceRecord, what: str, identifier: str) -> None:
+        """Take back a :meth:`note` whose creation did not happen."""
+        with self.store.transaction() as state:
+            for noted in (record, state.records.get(record.id)):
+                if noted is not None and identifier in noted.created.get(what, []):
+                    noted.created[what].remove(identifier)
+
     def deploy(self, levels: list[list[Task]], ready: Ready) -> dict[str, BaseException]:
         """Deploy ``levels`` in order, each level's tasks at the same time.
 

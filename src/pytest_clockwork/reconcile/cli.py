@@ -90,6 +90,7 @@ def _status(args: argparse.Namespace, pytest_args: list[str]) -> int:
 def _watch(args: argparse.Namespace, pytest_args: list[str]) -> int:
     from filelock import FileLock, Timeout
 
+    from pytest_clockwork.filesystem import state_directory
     from pytest_clockwork.reconcile.alerts import Alerter
     from pytest_clockwork.reconcile.loader import DeclarationSource
     from pytest_clockwork.reconcile.reconciler import Reconciler
@@ -104,8 +105,7 @@ def _watch(args: argparse.Namespace, pytest_args: list[str]) -> int:
     rootdir: Path = args.rootdir
     stack: str = args.stack or _default_stack()
     policy = SafetyPolicy(args.max_corrections, args.window, args.cooldown, args.max_failures)
-    ledger = ledger_path(rootdir, stack)
-    ledger.parent.mkdir(parents=True, exist_ok=True)
+    ledger = state_directory(rootdir, "reconcile") / ledger_path(rootdir, stack).name
     lock = FileLock(str(ledger.with_suffix(".watch.lock")))
     try:
         lock.acquire(timeout=0)

@@ -132,11 +132,14 @@ class Corrector:
                 f"resource {record.key!r} cannot be recreated without its declaration",
                 resource=record.key,
             )
-        engine.destroy(record)
-        if record.kind == "container":
-            self._wait_gone(record)
         task = Task(spec=spec, resource=resource, record=record.model_copy(deep=True), links=links)
-        outputs = engine.create(task)
+        if record.kind == "file" and spec.kind == "file":
+            outputs = engine.files.rewrite(task)
+        else:
+            engine.destroy(record)
+            if record.kind == "container":
+                self._wait_gone(record)
+            outputs = engine.create(task)
         for check in getattr(resource, "wait_for", None) or []:
             check.verify(resource.deployed_copy(outputs, key=record.key))
         self._update(

@@ -55,13 +55,15 @@ class FileObserved:
 
     Attributes:
         is_file: It is a regular file (not a directory).
-        content: Its text (``None`` when unreadable).
+        digest: The digest of its content (``None`` when unreadable), as in the state.
         mode: Its permission bits.
+        size: Its size in bytes (``None`` when unreadable).
     """
 
     is_file: bool
-    content: str | None
+    digest: str | None
     mode: int
+    size: int | None = None
 
 
 def container_drift(
@@ -138,11 +140,9 @@ def file_drift(spec: FileSpec, seen: FileObserved | None) -> list[Drift]:
     if not seen.is_file:
         return [Drift("missing", f"{spec.path} is no longer a file")]
     drifts = []
-    if seen.content != spec.content:
-        size = "unreadable" if seen.content is None else f"{len(seen.content)} characters"
-        drifts.append(
-            Drift("content", f"{spec.path} was changed ({size}, declared {len(spec.content)})")
-        )
+    if seen.digest != spec.digest:
+        what = "it is unreadable" if seen.digest is None else f"now {seen.size} bytes"
+        drifts.append(Drift("content", f"{spec.path} was changed ({what})"))
     if seen.mode != spec.mode:
         drifts.append(
             Drift(
@@ -179,7 +179,9 @@ def _changed_field(field: str, declared: Mapping[str, Any], recorded: Mapping[st
     if field == "env" and isinstance(new, Mapping) and isinstance(old, Mapping):
         names = sorted(name for name in set(new) | set(old) if new.get(name) != old.get(name))
         return f"env ({', '.join(names)})"
-    if field in ("content", "settings", "labels"):
+    if field == "digest":
+        return "content"
+    if field in ("settings", "labels"):
         return field
     return f"{field} ({_short(old)} → {_short(new)})"
 

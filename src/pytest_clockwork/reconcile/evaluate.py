@@ -26,7 +26,7 @@ from pytest_clockwork.reconcile.drift import (
     file_drift,
     fix_for,
 )
-from pytest_clockwork.specs import ContainerSpec, FileSpec, Spec, spec_from_json
+from pytest_clockwork.specs import ContainerSpec, FileSpec, Spec, content_digest, spec_from_json
 from pytest_clockwork.state import ResourceRecord
 
 if TYPE_CHECKING:
@@ -74,12 +74,14 @@ def observe_file(path: Path) -> FileObserved | None:
     except OSError:
         return None
     if not stat.S_ISREG(info.st_mode):
-        return FileObserved(is_file=False, content=None, mode=stat.S_IMODE(info.st_mode))
+        return FileObserved(is_file=False, digest=None, mode=stat.S_IMODE(info.st_mode))
     try:
-        content: str | None = path.read_text()
-    except (OSError, UnicodeDecodeError):
-        content = None
-    return FileObserved(is_file=True, content=content, mode=stat.S_IMODE(info.st_mode))
+        data = path.read_bytes()
+    except OSError:
+        return FileObserved(is_file=True, digest=None, mode=stat.S_IMODE(info.st_mode))
+    return FileObserved(
+        is_file=True, digest=content_digest(data), mode=stat.S_IMODE(info.st_mode), size=len(data)
+    )
 
 
 class Evaluator:

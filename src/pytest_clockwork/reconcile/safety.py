@@ -15,14 +15,14 @@ The clock is injectable for tests.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pytest_clockwork.state import STATE_DIR, stack_file_stem
+from pytest_clockwork.filesystem import STATE_DIR, write_atomically
+from pytest_clockwork.state import stack_file_stem
 
 Clock = Callable[[], float]
 
@@ -163,14 +163,12 @@ class Safety:
         """Write the ledger, with the policy it was kept under (when it has a path)."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "policy": vars(self.policy),
             "resources": {key: vars(entry) for key, entry in self._entries.items()},
         }
-        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.replace(temporary, self.path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomically(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n", 0o600)
 
 
 def read_ledger(path: Path) -> dict[str, _Entry]:

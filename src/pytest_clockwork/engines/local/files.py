@@ -8,9 +8,7 @@ original is restored at teardown.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,12 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_clockwork.errors import DeploymentError, FileConflictError
 from pytest_clockwork.filesystem import (
+    check_target,
+    keep_original,
     missing_directories,
+    original_path,
     remove_empty_directories,
+    remove_if_ours,
+    restore_original,
     write_atomically,
 )
 from pytest_clockwork.specs import FileSpec, GitSpec
-from pytest_clockwork.state import STATE_DIR, ResourceRecord
+from pytest_clockwork.state import ResourceRecord
 
 if TYPE_CHECKING:
     from pytest_clockwork.engines.base import Task
@@ -49,36 +52,33 @@ class FileDriver:
             return str(path)
 
     def create_file(self, task: Task) -> dict[str, Any]:
-        """Write the file with its mode, refusing to overwrite one clockwork did not write."""
+        """Write the file with its mode; keep the original of a file it may replace."""
         spec = task.spec
         assert isinstance(spec, FileSpec)
-        if spec.path.is_dir():
-            raise FileConflictError(
-                f"resource {spec.key!r}: {self._relative(spec.path)} is a directory; give the "
-                "file another name or path",
-                resource=spec.key,
-            )
-        if spec.path.exists():
-            if not spec.overwrite:
-                raise FileConflictError(
-                    f"resource {spec.key!r}: {self._relative(spec.path)} already exists and "
-                    "clockwork did not create it. Remove it, choose another path, or set "
-                    "overwrite=True (the original is restored at teardown).",
-                    resource=spec.key,
-                )
-            backup = self._backup_path(spec.key)
-            self.engine.note(task.record, "restores", json.dumps([str(spec.path), str(backup)]))
-            backup.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(spec.path, backup)
+        shown = self._relative(spec.path)
+        if check_target(spec.path, spec.key, overwrite=spec.overwrite, shown=shown):
+            restore = json.dumps([str(spec.path), str(original_path(spec.path))])
+            self.engine.note(task.record, "restores", restore)
+            try:
+                keep_original(spec.path, spec.key, shown=shown)
+            except FileConflictError:
+                self.engine.unnote(task.record, "restores", restore)  # another session's
+                raise
         else:
             self.make_directory(task.record, spec.path.parent)
             self.engine.note(task.record, "files", str(spec.path))
-        write_atomically(spec.path, spec.content, spec.mode)
-        return {"path": str(spec.path)}
+        identity = write_atomically(spec.path, spec.content, spec.mode)
+        return {"path": str(spec.path), "identity": identity}
 
-    def _backup_path(self, key: str) -> Path:
-        session = self.engine.session
-        return session.rootdir / STATE_DIR / "backups" / session.id / key
+    def rewrite(self, task: Task) -> dict[str, Any]:
+        """Write a kept file resource's declared content and mode over what is there now
+        (a drift correction: the path is the resource's own)."""
+        spec = task.spec
+        assert isinstance(spec, FileSpec)
+        check_target(spec.path, spec.key, overwrite=True, shown=self._relative(spec.path))
+        self.make_directory(task.record, spec.path.parent)
+        identity = write_atomically(spec.path, spec.content, spec.mode)
+        return {"path": str(spec.path), "identity": identity}
 
     def create_clone(self, task: Task) -> dict[str, Any]:
         """Clone the repository (at its branch) into ``dest``."""
@@ -121,14 +121,13 @@ class FileDriver:
             )
 
     def destroy(self, record: ResourceRecord) -> None:
-        """Remove the files and clones the record created; restore overwritten files."""
+        """Remove the files and clones the record created; put replaced originals back."""
         for text in record.created.get("restores", []):
-            original, backup = json.loads(text)
-            if Path(backup).exists():
-                os.replace(backup, original)
+            path, kept = json.loads(text)
+            restore_original(Path(path), Path(kept))
+        identity = record.outputs.get("identity")
         for path in record.created.get("files", []):
-            with contextlib.suppress(FileNotFoundError):
-                Path(path).unlink()
+            remove_if_ours(Path(path), None if identity is None else str(identity))
         for path in record.created.get("clones", []):
             shutil.rmtree(path, ignore_errors=True)
 
@@ -138,11 +137,6 @@ class FileDriver:
         Returns:
             The directories left because something else is in them.
         """
-        left = remove_empty_directories(
+        return remove_empty_directories(
             path for record in records for path in record.created.get("dirs", [])
         )
-        for record in records:
-            backups = self.engine.session.rootdir / STATE_DIR / "backups" / record.session
-            with contextlib.suppress(OSError):
-                backups.rmdir()
-        return left

@@ -43,13 +43,13 @@ from pytest_clockwork.engines.pulumi.entries import (
 )
 from pytest_clockwork.engines.pulumi.program import Program
 from pytest_clockwork.errors import ClockworkError, DeploymentError
+from pytest_clockwork.filesystem import state_directory
 from pytest_clockwork.settings import ClockworkSettings, get_settings
 from pytest_clockwork.specs import ContainerSpec, GitSpec
 from pytest_clockwork.state import ResourceRecord, StateStore
 
 LOCK_TIMEOUT = 900.0
 LOG_TAIL = 30
-GITIGNORE = "# Pulumi's state and workspace for pytest-clockwork; not for version control.\n*\n"
 
 
 class PulumiEngine(Engine):
@@ -111,10 +111,7 @@ class PulumiEngine(Engine):
         """Take turns with other sessions of this machine on the Pulumi stack."""
         from filelock import FileLock, Timeout
 
-        directory = self.session.rootdir / PULUMI_DIR
-        if not directory.is_dir():
-            directory.mkdir(parents=True)
-            (directory / ".gitignore").write_text(GITIGNORE)
+        directory = state_directory(self.session.rootdir, PULUMI_DIR.name)
         path = directory / f"{self.store.file_stem}.lock"
         try:
             with FileLock(str(path)).acquire(timeout=LOCK_TIMEOUT):

@@ -6,8 +6,10 @@ then restore the original at teardown; remove the parent directories it created 
 they are empty). Written in Python they are the same rules as the local engine's, easy
 to read, and tested by calling :meth:`FileProvider.create` / ``diff`` / ``update`` /
 ``delete`` on real files; as shell scripts they would need quoting and a way to carry
-state from create to delete. What was created (directories, the original content) is
-kept in the resource's own outputs, so ``delete`` undoes exactly what ``create`` did.
+state from create to delete. What was created (directories, where the original is
+kept) is in the resource's own outputs, so ``delete`` undoes exactly what ``create`` did.
+The content is a secret output (Pulumi encrypts it in its state); changes are decided on
+its digest.
 
 The provider runs in a process that Pulumi starts (``pulumi-resource-pulumi-python``),
 which unpickles it by reference: that interpreter must import ``pytest_clockwork``.
@@ -16,22 +18,26 @@ The engine points ``PULUMI_PYTHON_CMD`` at the interpreter running pytest for th
 
 from __future__ import annotations
 
-import base64
-import contextlib
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi.dynamic
 
-from pytest_clockwork.errors import FileConflictError
 from pytest_clockwork.filesystem import (
+    check_target,
+    keep_original,
     missing_directories,
     remove_empty_directories,
+    remove_if_ours,
+    restore_original,
     write_atomically,
 )
 
-_FILE_INPUTS = ("key", "path", "content", "mode", "overwrite")
+_FILE_INPUTS = ("key", "path", "digest", "mode", "overwrite")
+"""What decides the file; ``content`` is not compared (a rebuilt entry has only its digest)."""
+_MADE = ("directories", "original", "identity")
+"""What ``create`` made, carried to ``delete``."""
 
 
 def make_directories(directory: str | Path) -> list[str]:
@@ -48,42 +54,26 @@ def make_directories(directory: str | Path) -> list[str]:
 
 
 class FileProvider(pulumi.dynamic.ResourceProvider):
-    """Creates, updates and deletes one file (inputs: key, path, content, mode, overwrite)."""
+    """Creates, updates and deletes one file (inputs: key, path, content, digest, mode,
+    overwrite), with the same rules as the local engine (:mod:`pytest_clockwork.filesystem`)."""
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        """Write the file; refuse to replace one clockwork did not create, unless overwrite."""
+        """Write the file; keep the original of one it may replace, refuse the others."""
         key, path = str(props["key"]), Path(props["path"])
-        if path.is_dir():
-            raise FileConflictError(
-                f"resource {key!r}: {path} is a directory; give the file another name or path",
-                resource=key,
-            )
         original: str | None = None
-        original_mode: int | None = None
         directories: list[str] = []
-        if path.exists():
-            if not props.get("overwrite"):
-                raise FileConflictError(
-                    f"resource {key!r}: {path} already exists and clockwork did not create "
-                    "it. Remove it, choose another path, or set overwrite=True (the original "
-                    "is restored at teardown).",
-                    resource=key,
-                )
-            original = base64.b64encode(path.read_bytes()).decode()
-            original_mode = path.stat().st_mode & 0o7777
+        if check_target(path, key, overwrite=bool(props.get("overwrite")), shown=str(path)):
+            original = str(keep_original(path, key, shown=str(path)))
         else:
             directories = make_directories(path.parent)
         try:
-            write_atomically(path, str(props["content"]), int(props["mode"]))
+            identity = write_atomically(path, str(props["content"]), int(props["mode"]))
         except OSError:
+            if original is not None:
+                restore_original(path, Path(original))
             remove_empty_directories(directories)
             raise
-        outs = {
-            **props,
-            "directories": directories,
-            "original": original,
-            "original_mode": original_mode,
-        }
+        outs = {**props, "directories": directories, "original": original, "identity": identity}
         return pulumi.dynamic.CreateResult(id_=str(path), outs=outs)
 
     def diff(
@@ -100,22 +90,20 @@ class FileProvider(pulumi.dynamic.ResourceProvider):
     def update(
         self, id_: str, olds: dict[str, Any], news: dict[str, Any]
     ) -> pulumi.dynamic.UpdateResult:
-        """Rewrite the content and mode; what create made (or saved) is kept for delete."""
-        write_atomically(Path(news["path"]), str(news["content"]), int(news["mode"]))
-        kept = {name: olds.get(name) for name in ("directories", "original", "original_mode")}
-        return pulumi.dynamic.UpdateResult(outs={**news, **kept})
+        """Rewrite the content and mode; what create made (or kept) stays for delete."""
+        identity = write_atomically(Path(news["path"]), str(news["content"]), int(news["mode"]))
+        kept = {name: olds.get(name) for name in _MADE}
+        return pulumi.dynamic.UpdateResult(outs={**news, **kept, "identity": identity})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Restore the original (when one was overwritten) or remove the file and its dirs."""
+        """Put the original back (when one was replaced), or remove the file and its dirs."""
         path = Path(props["path"])
         original = props.get("original")
-        if original is not None:
-            write_atomically(
-                path, base64.b64decode(original), int(props.get("original_mode") or 0o644)
-            )
+        if original:
+            restore_original(path, Path(original))
             return
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        identity = props.get("identity")
+        remove_if_ours(path, None if identity is None else str(identity))
         remove_empty_directories(list(props.get("directories") or []))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -155,8 +143,11 @@ class ClockworkFile(pulumi.dynamic.Resource, module="clockwork", name="File"):
     def __init__(
         self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        outputs = {"directories": None, "original": None, "original_mode": None}
-        super().__init__(FileProvider(), name, {**props, **outputs}, opts)
+        outputs = dict.fromkeys(_MADE)
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["content"])
+        super().__init__(
+            FileProvider(), name, {**props, **outputs}, pulumi.ResourceOptions.merge(opts, secret)
+        )
 
 
 class ClockworkDirectory(pulumi.dynamic.Resource, module="clockwork", name="Directory"):

@@ -232,6 +232,7 @@ class Declarer:
             "key": spec.key,
             "path": str(spec.path),
             "content": spec.content,
+            "digest": spec.digest,
             "mode": spec.mode,
             "overwrite": spec.overwrite,
         }
