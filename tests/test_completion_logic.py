@@ -204,9 +204,12 @@ def test_connection_context_is_in_the_prompt(tmp_path: Path) -> None:
     db_prompt, api_prompt = (call.prompt for call in scripted.calls)
     assert "Resource 'db'" in db_prompt
     # api's completion sees db as completed: its image and ports from the model,
-    # its env vars from the user, and the host name it is reached by.
+    # its env vars from the user (a secret one only as a reference to it), and the host
+    # name it is reached by.
     assert '"image": "postgres:16-alpine"' in api_prompt
-    assert '"5432"' in api_prompt and '"POSTGRES_PASSWORD": "pw"' in api_prompt
+    assert '"5432"' in api_prompt
+    assert '"POSTGRES_PASSWORD": "${secret:db.env_vars.POSTGRES_PASSWORD}"' in api_prompt
+    assert '"pw"' not in api_prompt + db_prompt
     assert '"hostname": "db"' in api_prompt
     assert done["api"].env_vars == {"DATABASE_URL": "postgresql://db:5432"}  # type: ignore[attr-defined]
     assert lock_data(tmp_path)["resources"]["api"]["seen"]["connections"]["db"]["image"] == (

@@ -40,6 +40,8 @@ from pytest_clockwork.state import ResourceRecord, StateStore, root_id
 from test_pulumi_program import DIRECTORY, FILE, Declared, PulumiMocks
 
 PROVIDERS: dict[str, Callable[[], Any]] = {FILE: FileProvider, DIRECTORY: DirectoryProvider}
+SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+"""How Pulumi marks a secret value in the inputs it is sent."""
 
 
 @dataclass
@@ -330,6 +332,27 @@ def test_what_the_stack_will_hold_is_noted_before_up(rootdir: Path, fake: FakePu
     assert noted["pulumi-stacks"] == ["project/default"]
     # The outputs carry the ports chosen before up.
     assert levels[0][0].outputs["ports"] == dict(facts.host_ports)
+
+
+def test_secrets_stay_out_of_the_state_and_a_rebuilt_container_is_left_as_it_is(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    first = engine_for(rootdir, fake, session="old")
+    web = DockerResource(name="web", image="busybox", env_vars={"DB_PASSWORD": "s3cr3t"})
+    assert deploy(first, web) == {}
+    keep(first, "web")
+    created = fake.stack.held["web@old"]
+    envs = created.inputs["envs"]  # Pulumi has the value, as a secret ...
+    assert envs["value"] == ["DB_PASSWORD=s3cr3t"] and SECRET_SIGNATURE in envs.values()
+    assert "s3cr3t" not in first.store.path.read_text()  # ... clockwork's state does not
+
+    later = engine_for(rootdir, fake, session="new")
+    assert deploy(later, FileResource(name="other.txt", content="o")) == {}
+
+    # The kept container was declared again from the state (a digest for its secret) and
+    # Pulumi was told to keep its environment as it has it: nothing was replaced.
+    assert "web@old" in fake.stack.changes[-1]["same"]
+    assert fake.stack.held["web@old"].outs == created.outs
 
 
 def test_the_program_holds_the_stacks_live_records_and_the_new_tasks(

@@ -26,10 +26,12 @@ from pytest_clockwork import (
     Resource,
     SpecContext,
 )
-from pytest_clockwork.engines.base import SessionInfo
+from pytest_clockwork.engines.base import SessionInfo, Task
 from pytest_clockwork.engines.pulumi.args import Entry, Facts
+from pytest_clockwork.engines.pulumi.entries import settle
 from pytest_clockwork.engines.pulumi.program import Declarer, Program
 from pytest_clockwork.specs import Spec
+from pytest_clockwork.state import ResourceRecord
 
 ROOT = Path("/srv/project")
 SESSION = SessionInfo(id="s1", stack="default", rootdir=ROOT, root_id="r00t")
@@ -273,6 +275,87 @@ def test_containers_on_one_network_share_a_single_network_resource(mocks: Pulumi
     }
     assert "network:clockwork-s1" in mocks.depends_on("db@s1")
     assert "network:clockwork-s1" in mocks.depends_on("api@s1")
+
+
+def container_task(resource: DockerResource, key: str) -> Task:
+    spec = spec_of(resource, key)
+    record = ResourceRecord(key=key, session="s1", kind="container", spec=spec.to_json())
+    return Task(spec, resource, record)
+
+
+def test_a_users_own_network_is_joined_but_never_declared(mocks: PulumiMocks) -> None:
+    asked: list[str] = []
+
+    def external(name: str) -> bool:
+        asked.append(name)
+        return name == "users-net"
+
+    web = DockerResource(name="web", image="busybox", networks=["users-net", "backend"])
+    (settled,) = settle(
+        [container_task(web, "web")],
+        [],
+        SESSION,
+        volume_exists=lambda name: True,
+        external_network=external,
+    )
+
+    assert asked == ["users-net", "backend"]
+    facts = settled.facts
+    assert facts.networks == {"users-net": "users-net", "backend": "backend-s1"}
+    assert facts.external_networks == ("users-net",)
+    assert facts.managed_networks == ("backend-s1",)
+    assert Facts.from_json(facts.to_json()) == facts
+    exports = mocks.declare([settled])
+    # Only clockwork's own network is a Network resource (Pulumi would delete it after).
+    assert mocks.names(NETWORK) == ["network:backend-s1"]
+    assert mocks.depends_on("web@s1") == {"web@s1-image", "network:backend-s1"}
+    assert mocks.declared["web@s1"].inputs["networksAdvanced"] == [
+        {"name": "users-net", "aliases": ["web"]},
+        {"name": "backend-s1", "aliases": ["web"]},
+    ]
+    assert exports["web@s1"]["networks"] == {"users-net": "users-net", "backend": "backend-s1"}
+
+
+def test_the_implicit_network_and_a_gone_users_network_stay_clockworks(mocks: PulumiMocks) -> None:
+    db = DockerResource(name="db", image="postgres")
+    api = DockerResource(name="api", image="api", networks=["users-net"])
+    kept = entry(
+        spec_of(api, "api"),
+        session="old",
+        container_name="api-old",
+        networks={"users-net": "users-net"},
+        external_networks=("users-net",),
+    )
+    task = container_task(db, "db")
+    task.links = ("api",)
+    worker = container_task(DockerResource(name="worker", image="w", networks=["users-net"]), "w")
+
+    # The user removed their network since the kept entry joined it; one called
+    # "clockwork" exists, but connections never join it.
+    new = settle(
+        [task, worker],
+        [kept],
+        SESSION,
+        volume_exists=lambda name: True,
+        external_network=lambda name: name == "clockwork",
+    )
+
+    # Connected containers: clockwork's network of the session.
+    assert new[0].facts.networks == {"clockwork": "clockwork-s1"}
+    # A user's network is never adopted from another entry as if clockwork made it.
+    assert new[1].facts.networks == {"users-net": "users-net-s1"}
+    assert new[1].facts.external_networks == ()
+    mocks.declare([kept, *new])
+    assert sorted(mocks.names(NETWORK)) == ["network:clockwork-s1", "network:users-net-s1"]
+
+
+def test_facts_of_old_records_have_no_external_networks() -> None:
+    old = '{"session": "s0", "networks": {"backend": "backend-s0"}, "volumes": []}'
+
+    facts = Facts.from_json(old)
+
+    assert facts.external_networks == ()
+    assert facts.managed_networks == ("backend-s0",)
 
 
 def test_a_connection_becomes_depends_on(mocks: PulumiMocks) -> None:

@@ -27,20 +27,87 @@ RESOURCE_MODULE = "pytest_clockwork.resources.base"
 Provider = Callable[["Resource", str], "Resource"]
 
 
+BUILT_IN_FIXTURES = frozenset(
+    {
+        "cache",
+        "capfd",
+        "capfdbinary",
+        "caplog",
+        "capsys",
+        "capsysbinary",
+        "capteesys",
+        "doctest_namespace",
+        "monkeypatch",
+        "pytestconfig",
+        "pytester",
+        "record_property",
+        "record_testsuite_property",
+        "record_xml_attribute",
+        "recwarn",
+        "request",
+        "subtests",
+        "testdir",
+        "tmp_path",
+        "tmp_path_factory",
+        "tmpdir",
+        "tmpdir_factory",
+        "worker_id",
+        "testrun_uid",
+    }
+)
+"""Fixtures pytest (and pytest-xdist) define: a resource of one of these names is never seen."""
+
+
+def _a_class_for_an_instance(name: str, value: object, base: type) -> bool:
+    """``web = DockerResource``: a lowercase name bound to a resource class (an import or
+    an alias keeps the class's capitalised name)."""
+    return isinstance(value, type) and issubclass(value, base) and name[:1].islower()
+
+
+def _shown(path: Path, rootdir: Path) -> str:
+    return path.relative_to(rootdir).as_posix() if path.is_relative_to(rootdir) else str(path)
+
+
+def misplaced(module: object, path: Path, rootdir: Path) -> dict[str, str]:
+    """What to say of each resource bound in a test module, where it becomes no fixture."""
+    base = sys.modules.get(RESOURCE_MODULE)
+    if base is None:
+        return {}
+    where = _shown(path, rootdir)
+    conftest = _shown(path.parent / "conftest.py", rootdir)
+    return {
+        name: f"{where}: resource {name!r} is declared in a test module, where clockwork does "
+        f"not look: move it to a conftest.py (e.g. {conftest}) to use it as a fixture"
+        for name, value in vars(module).items()
+        if isinstance(value, base.Resource) and not name.startswith("_")
+    }
+
+
+def key_prefix(directory: Path, rootdir: Path) -> str:
+    """What the keys of a conftest's resources start with: ``""`` at (or above) the
+    rootdir, else the conftest's directory relative to it and a ``/`` (``tests/api/``)."""
+    if directory == rootdir or not directory.is_relative_to(rootdir):
+        return ""
+    return directory.relative_to(rootdir).as_posix() + "/"
+
+
 class Declarations:
     """The resources declared in conftest files, and where each is visible.
 
     Args:
         provide: Called by a resource fixture with the resource and the fixture name;
             returns the fixture value.
+        rootdir: pytest's rootdir (the keys of deeper conftests' resources say where).
     """
 
-    def __init__(self, provide: Provider) -> None:
+    def __init__(self, provide: Provider, rootdir: Path) -> None:
         self._provide = provide
+        self.rootdir = rootdir
         self._pending: dict[Path, dict[str, Resource]] = {}
         self.by_directory: dict[Path, dict[str, Resource]] = {}
         """Every conftest directory that declares resources, with its bindings."""
         self._visible: dict[str, list[tuple[pytest.Collector, Resource]]] = {}
+        self._problems: dict[Path, list[str]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.by_directory)
@@ -55,7 +122,12 @@ class Declarations:
         return list(seen.values())
 
     def scan(self, module: object, directory: Path) -> dict[str, Resource]:
-        """Find the module-level resources of a conftest module."""
+        """Find the module-level resources of a conftest module.
+
+        A resource bound to the name of one of pytest's own fixtures, or a resource
+        class bound where an instance was meant, is a problem reported when the
+        conftest's directory is collected (:meth:`register_above`, :meth:`problems`).
+        """
         base = sys.modules.get(RESOURCE_MODULE)
         if base is None:
             return {}
@@ -66,23 +138,48 @@ class Declarations:
             for name, value in vars(module).items()
             if isinstance(value, base.Resource) and not name.startswith("_")
         }
+        where = _shown(directory / "conftest.py", self.rootdir)
+        for name, value in vars(module).items():
+            if name in BUILT_IN_FIXTURES and name in found:
+                self._problems.setdefault(directory, []).append(
+                    f"{where}: resource {name!r} has the name of pytest's own fixture "
+                    f"{name!r}, so tests could never get it: bind it to another name"
+                )
+                del found[name]
+            elif _a_class_for_an_instance(name, value, base.Resource):
+                self._problems.setdefault(directory, []).append(
+                    f"{where}: {name!r} is bound to the class {value.__name__}, not to a "
+                    f"resource: write {name} = {value.__name__}(...)"
+                )
         if found:
-            bound = bind(found)
+            bound = bind(found, key_prefix(directory, self.rootdir))
             self._pending[directory] = bound
             self.by_directory[directory] = bound
         return found
 
     def register_above(self, session: pytest.Session) -> None:
-        """Register the rootdir conftest's resources (and those above it) on the session."""
+        """Register the rootdir conftest's resources (and those above it) on the session.
+
+        Raises:
+            pytest.UsageError: Such a conftest has a declaration problem.
+        """
         rootpath = session.config.rootpath
-        for directory in list(self._pending):
+        for directory in list(self._pending) + list(self._problems):
             if directory == rootpath or not directory.is_relative_to(rootpath):
-                self._register(session, directory)
+                problems = self.problems(directory)
+                if problems:
+                    raise pytest.UsageError("clockwork: " + "\n".join(problems))
+                if directory in self._pending:
+                    self._register(session, directory)
 
     def register_directory(self, collector: pytest.Directory) -> None:
         """Register the resources of the conftest in ``collector``'s directory."""
         if collector.path in self._pending:
             self._register(collector, collector.path)
+
+    def problems(self, directory: Path) -> list[str]:
+        """The declaration problems of the conftest in ``directory`` (reported once)."""
+        return self._problems.pop(directory, [])
 
     def _register(self, node: pytest.Collector, directory: Path) -> None:
         for name, resource in self._pending.pop(directory).items():

@@ -158,7 +158,30 @@ class Deployment:
 
     def spec_of(self, key: str) -> Spec:
         """The normalised view of a completed resource."""
-        return self.complete([key])[key].spec(SpecContext(rootdir=self.rootdir, key=key))
+        context = SpecContext(rootdir=self.rootdir, key=key, secret=self.secret_value)
+        return self.complete([key])[key].spec(context)
+
+    def secret_value(self, name: str, _seen: tuple[str, ...] = ()) -> str:
+        """The value a ``${secret:<key>.<field>[.<name>]}`` reference names (its own
+        references expanded).
+
+        Raises:
+            ValueError: No declared resource, or no text, is there; or references loop.
+        """
+        from pytest_clockwork.resources.secrets import expand, lookup_in
+
+        reference = "${secret:" + name + "}"
+        if name in _seen:
+            raise ValueError(f"{reference} refers to itself through {', '.join(_seen)}")
+        keys = [key for key in self.graph.nodes if name.startswith(key + ".")]
+        if not keys:
+            raise ValueError(
+                f"{reference} names no declared resource: write "
+                "${secret:<resource>.<field>.<name>}, e.g. ${secret:db.env_vars.POSTGRES_PASSWORD}"
+            )
+        key = max(keys, key=len)
+        value = lookup_in(self.complete([key])[key], name[len(key) + 1 :], reference)
+        return expand(value, lambda inner: self.secret_value(inner, (*_seen, name)), reference)[0]
 
     # -- apply ---------------------------------------------------------------------------
 

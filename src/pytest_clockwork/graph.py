@@ -137,16 +137,19 @@ class ResourceGraph:
         return list(reversed(self.levels(keys)))
 
 
-def bind(namespace: Mapping[str, Resource]) -> dict[str, Resource]:
+def bind(namespace: Mapping[str, Resource], prefix: str = "") -> dict[str, Resource]:
     """Key each resource bound to a module-level name by that name.
 
-    A resource without a parent takes the first name it is bound to as its key; a
-    child keeps its ``parent.child`` key. Every binding becomes a fixture name.
+    A resource without a parent takes the first name it is bound to as its key, after
+    ``prefix``: the directory of a conftest below the rootdir (``tests/api/``), so that
+    two conftests may bind the same name to different resources, as they may define
+    fixtures of one name. A child keeps its ``parent.child`` key. Every binding becomes
+    a fixture name.
 
     Returns:
         The fixture names and their resources.
     """
     for name, resource in namespace.items():
         if resource._key is None and resource.parent is None:
-            resource._key = name
+            resource._key = prefix + name
     return dict(namespace)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_clockwork.collection import key_prefix
+
 if TYPE_CHECKING:
     from pytest_clockwork.assertions.base import Assertion
     from pytest_clockwork.resources.base import Resource
@@ -23,8 +25,14 @@ if TYPE_CHECKING:
 Provider = Callable[[str], "Resource"]
 
 
-def item_names(resource: Resource) -> list[tuple[str, Assertion]]:
-    """``<resource>.<assertion>`` names, numbered when one resource has several of a kind."""
+def item_names(resource: Resource, prefix: str = "") -> list[tuple[str, Assertion]]:
+    """``<resource>.<assertion>`` names, numbered when one resource has several of a kind.
+
+    Args:
+        resource: The resource.
+        prefix: What its key starts with and the item's name need not repeat: the
+            directory of the conftest the item is collected under (``tests/api/``).
+    """
     seen: dict[str, int] = {}
     names = []
     for assertion in resource.assertions:
@@ -32,7 +40,7 @@ def item_names(resource: Resource) -> list[tuple[str, Assertion]]:
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label}_{seen[label]}"
-        name = re.sub(r"\[|\]|::", "_", f"{resource.key}.{label}")
+        name = re.sub(r"\[|\]|::", "_", f"{resource.key.removeprefix(prefix)}.{label}")
         names.append((name, assertion))
     return names
 
@@ -45,7 +53,7 @@ def reachable(bindings: Mapping[str, Resource]) -> Iterator[tuple[str, Resource]
     """
     seen: set[int] = set()
     for fixture, resource in bindings.items():
-        if resource.key == fixture and id(resource) not in seen:
+        if resource.key.rsplit("/", 1)[-1] == fixture and id(resource) not in seen:
             seen.add(id(resource))
             yield fixture, resource
     for fixture, resource in bindings.items():
@@ -93,8 +101,9 @@ class ConftestAssertions(pytest.File):
 
     def collect(self) -> Iterator[AssertionItem]:
         """One item per assertion; a misfit (a file check on a container) is an error."""
+        prefix = key_prefix(self.path.parent, self.config.rootpath)
         for fixture, resource in reachable(self.bindings):
-            for name, assertion in item_names(resource):
+            for name, assertion in item_names(resource, prefix):
                 problem = assertion.misfit(resource)
                 if problem:
                     raise self.CollectError(

@@ -46,7 +46,9 @@ class ClockworkSession:
     def __init__(self, config: pytest.Config, options: Options) -> None:
         self.config = config
         self.options = options
-        self.declarations = Declarations(self._provide)
+        self.declarations = Declarations(self._provide, config.rootpath)
+        self.misplaced: dict[Path, dict[str, str]] = {}
+        """Resources declared in test modules, by module and name: what to say about them."""
         self._deployment: Deployment | None = None
         self._previous_sigterm: Any = None
         self.kept: list[ResourceRecord] = []
@@ -161,7 +163,19 @@ class ClockworkSession:
         """Register a directory's conftest resources once pytest has collected it."""
         report = yield
         if isinstance(collector, pytest.Directory):
+            problems = self.declarations.problems(collector.path)
+            if problems and report.passed:
+                report.outcome = "failed"
+                report.longrepr = "clockwork: " + "\n".join(problems)
             self.declarations.register_directory(collector)
+        elif isinstance(collector, pytest.Module) and report.passed:
+            from pytest_clockwork.collection import misplaced
+
+            found = misplaced(collector.obj, collector.path, self.config.rootpath)
+            for message in found.values():
+                collector.warn(pytest.PytestCollectionWarning(message))
+            if found:
+                self.misplaced[collector.path] = found
         return report
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
@@ -259,8 +273,14 @@ class ClockworkSession:
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """Attach the log tail of the containers a failed test used."""
+        """Attach the log tail of the containers a failed test used; point a test that
+        asks for a resource declared in its own module at the conftest it belongs in."""
         report = yield
+        misplaced = self.misplaced.get(item.path, {})
+        if report.failed and call.when == "setup" and misplaced:
+            for name in getattr(item, "fixturenames", ()):
+                if name in misplaced and f"fixture '{name}' not found" in str(report.longrepr):
+                    report.sections.append(("clockwork", misplaced[name]))
         if report.failed and self._deployment is not None and self._deployment.deployed:
             from pytest_clockwork.reporting import container_logs
 

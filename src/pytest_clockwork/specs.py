@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -33,10 +33,23 @@ class SpecContext:
     Attributes:
         rootdir: pytest's rootdir; relative paths are relative to it.
         key: The resource's key (its fixture name, or ``parent.child`` for children).
+        secret: Gives the value a ``${secret:...}`` reference names (``None``: none can
+            be resolved).
     """
 
     rootdir: Path
     key: str
+    secret: Callable[[str], str] | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        """The name a resource without ``name=`` gets: its fixture's (or child's) name."""
+        return default_name(self.key)
+
+
+def default_name(key: str) -> str:
+    """The last part of a key: ``db`` for ``db``, ``tests/db`` and ``app.db``."""
+    return key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,28 @@ class ContainerSpec(Spec):
     start_timeout: float = 60.0
     wait_for_ports: bool = True
     runtime: Literal["docker", "apple"] = "docker"
+    secret_env: tuple[str, ...] = ()
+    """The names in ``env`` whose values are secret: the state records digests of them."""
+
+    def to_json(self) -> dict[str, Any]:
+        """As :meth:`Spec.to_json`, with a digest in place of each secret value."""
+        from pytest_clockwork.resources.secrets import digest, is_digest
+
+        data = super().to_json()
+        data["env"] = {
+            name: digest(name, value) if name in self.secret_env and not is_digest(value) else value
+            for name, value in self.env.items()
+        }
+        return data
+
+    def env_matches(self, name: str, value: str) -> bool:
+        """Whether ``value`` is what ``name`` was deployed with (also for a recorded digest)."""
+        from pytest_clockwork.resources.secrets import digest, is_digest
+
+        declared = self.env.get(name)
+        if declared is not None and is_digest(declared):
+            return digest(name, value) == declared
+        return declared == value
 
     def footprint(self) -> tuple[tuple[str, str], ...]:
         """Its name: each container of a session has its own."""
@@ -285,6 +320,7 @@ def spec_from_json(data: Mapping[str, Any]) -> Spec:
             start_timeout=data.get("start_timeout", 60.0),
             wait_for_ports=data.get("wait_for_ports", True),
             runtime=data.get("runtime", "docker"),
+            secret_env=tuple(data.get("secret_env") or ()),
         )
     if kind == "file":
         return FileSpec(

@@ -36,9 +36,11 @@ from pydantic_ai.exceptions import (
 )
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
+from pydantic_core import to_jsonable_python
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.secrets import revealed
 
 from .output import field_docs, output_model
 from .policy import Rejection, review
@@ -196,7 +198,9 @@ class ModelCompleter:
                 except ValidationError as exc:
                     found = [_from_error(error, values) for error in exc.errors()]
                 else:
-                    found = review(candidate, values, rootdir=rootdir)
+                    found = review(
+                        candidate, values, rootdir=rootdir, references=request.references
+                    )
             if found:
                 rejections.append(found)
                 raise ModelRetry(
@@ -222,8 +226,12 @@ class ModelCompleter:
 
 
 def _values(output: BaseModel, fields: tuple[str, ...]) -> dict[str, Any]:
-    """The requested fields of ``output`` as JSON: exactly those, never another."""
-    data = output.model_dump(mode="json", include=set(fields))
+    """The requested fields of ``output`` as JSON: exactly those, never another.
+
+    Values the model chose itself are kept as they are, also where the field holds
+    secrets: they are the model's proposal, pinned in the lock for review.
+    """
+    data = to_jsonable_python(revealed(output.model_dump(include=set(fields))))
     return {name: data[name] for name in fields}
 
 

@@ -10,20 +10,24 @@ rejected value goes back to the model with the reason, so it can propose another
   tries to set it is rejected.
 - Host volume mounts stay inside the rootdir.
 - No host ports below 1024 (the user may pin them; a model may not).
+- Secrets only by the references the completion was shown, never a masked value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_clockwork.notation import parse_mode, parse_port, parse_volume, resolve_path
+from pytest_clockwork.resources import secrets
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.resources.container import ContainerResource
 from pytest_clockwork.resources.file import FileResource
 from pytest_clockwork.resources.git import GitRepoResource
+from pytest_clockwork.specs import default_name
 from pytest_clockwork.state import STATE_DIR
 
 from .request import NEVER_COMPLETED
@@ -49,15 +53,44 @@ class Rejection:
         return f"{self.field} = {self.value!r}: {self.reason}"
 
 
-def review(candidate: Resource, proposed: Mapping[str, Any], *, rootdir: Path) -> list[Rejection]:
+def review(
+    candidate: Resource,
+    proposed: Mapping[str, Any],
+    *,
+    rootdir: Path,
+    references: Iterable[str] = (),
+) -> list[Rejection]:
     """The rejections of ``proposed`` (empty when every value is acceptable).
 
     Args:
         candidate: The resource rebuilt with the proposed values (already validated).
         proposed: The proposed values by field, as JSON.
         rootdir: pytest's rootdir, which files and mounts must stay inside.
+        references: The secret references the completion was shown; only those may be used.
     """
-    return list(_review(candidate, proposed, rootdir.resolve()))
+    return [
+        *_references(proposed, set(references)),
+        *_review(candidate, proposed, rootdir.resolve()),
+    ]
+
+
+def _references(proposed: Mapping[str, Any], allowed: set[str]) -> Iterator[Rejection]:
+    for name, value in proposed.items():
+        unknown = sorted(secrets.references(value) - allowed)
+        if unknown:
+            known = ", ".join(sorted(allowed)) or "none were shown"
+            yield Rejection(
+                name,
+                value,
+                f"{', '.join(unknown)} is not a secret you were shown; use only these "
+                f"references: {known}",
+            )
+        if secrets.MASK in json.dumps(value):
+            yield Rejection(
+                name,
+                value,
+                f"{secrets.MASK} stands for a hidden value; use its ${{secret:...}} reference",
+            )
 
 
 def _review(candidate: Resource, proposed: Mapping[str, Any], root: Path) -> Iterator[Rejection]:
@@ -78,7 +111,7 @@ def _review(candidate: Resource, proposed: Mapping[str, Any], root: Path) -> Ite
 def _file(candidate: FileResource, proposed: Mapping[str, Any], root: Path) -> Iterator[Rejection]:
     if candidate.path is None and ("directory" in proposed or "name" in proposed):
         directory = resolve_path(candidate.directory or ".", root)
-        target = directory / (candidate.name or candidate.key.rsplit(".", 1)[-1])
+        target = directory / (candidate.name or default_name(candidate.key))
         problem = _outside(target, root)
         if problem:
             field = "directory" if "directory" in proposed else "name"

@@ -26,6 +26,10 @@ Never pin a host port below 1024.
 - Container images are small, well-known images with a tag, e.g. "postgres:16-alpine".
 - Environment variable values are strings.
 - Connected containers reach each other by their "hostname" at the container port.
+- Secret values are hidden from you and shown as references such as \
+"${secret:db.env_vars.POSTGRES_PASSWORD}". To use one, write that reference where the value \
+goes, e.g. "postgresql://app:${secret:db.env_vars.POSTGRES_PASSWORD}@db:5432/app"; \
+clockwork puts the value in when it deploys. Use only references you were shown.
 """
 
 

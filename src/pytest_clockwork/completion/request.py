@@ -21,6 +21,7 @@ from pydantic_core import to_jsonable_python
 from pytest_clockwork.errors import CompletionError
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.resources.container import ContainerResource
+from pytest_clockwork.specs import default_name
 
 NEVER_COMPLETED = frozenset({"privileged"})
 """Fields no model may ever set, whatever a resource class lists in ``completable``."""
@@ -37,7 +38,7 @@ def context_of(resource: Resource) -> Json:
     """
     shown: Json = to_jsonable_python(resource.context())
     if isinstance(resource, ContainerResource):
-        shown["hostname"] = resource.name or resource.key.rsplit(".", 1)[-1]
+        shown["hostname"] = resource.name or default_name(resource.key)
     return shown
 
 
@@ -91,6 +92,13 @@ class CompletionRequest:
             if value:
                 seen[name] = value
         return seen
+
+    @property
+    def references(self) -> set[str]:
+        """The secret references this completion is shown (and may use)."""
+        from pytest_clockwork.resources.secrets import references
+
+        return references(self.seen())
 
     @property
     def fingerprint(self) -> str:

@@ -161,7 +161,9 @@ class Resolver:
                 f"resource {key!r}: its values in {LOCK_NAME} are invalid: {exc}\n{fix}",
                 resource=key,
             ) from None
-        rejected = review(completed, entry.values, rootdir=self.rootdir)
+        rejected = review(
+            completed, entry.values, rootdir=self.rootdir, references=request.references
+        )
         if rejected:
             raise LockfileError(
                 f"resource {key!r}: {LOCK_NAME} has a value the safety policy refuses: "

@@ -81,10 +81,10 @@ def container_drift(
     drifts = []
     if seen.image != spec.image:
         drifts.append(Drift("image", f"it runs image {seen.image!r}, declared {spec.image!r}"))
-    for name, value in sorted(spec.env.items()):
+    for name in sorted(spec.env):
         if name not in seen.env:
             drifts.append(Drift("env", f"env {name} is not set in the container"))
-        elif seen.env[name] != value:
+        elif not spec.env_matches(name, seen.env[name]):
             drifts.append(Drift("env", f"env {name} has another value than declared"))
     if spec.must_run:
         drifts.extend(_status_drift(seen))

@@ -182,12 +182,21 @@ class Resource(BaseModel):
         )
 
     def context(self) -> dict[str, Any]:
-        """What a connected resource's completion is shown of this one."""
-        shown = self.model_dump(
+        """What a connected resource's completion is shown of this one.
+
+        Secret values are shown as references to them (``${secret:db.env_vars.X}``),
+        never as themselves.
+        """
+        from pytest_clockwork.resources.secrets import shown as without_secrets
+
+        dumped = self.model_dump(
             exclude={"assertions", "description", *LIFECYCLE_FIELDS},
             exclude_none=True,
             exclude_defaults=True,
         )
+        shown = {
+            name: without_secrets(value, f"{self.key}.{name}") for name, value in dumped.items()
+        }
         if self.description:
             shown["description"] = self.description
         shown["type"] = type(self).__name__
@@ -285,7 +294,7 @@ class Resource(BaseModel):
 
     def _fixture_hint(self) -> str:
         try:
-            return self.key.split(".")[0]
+            return self.key.split(".")[0].rsplit("/", 1)[-1]
         except DeclarationError:
             return "<name>"
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import shlex
 from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import parse_port, parse_volume, resolve_path
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.secrets import conceal_env, expand
 from pytest_clockwork.resources.types import (
     EnvName,
     EnvValue,
@@ -138,7 +139,8 @@ class ContainerResource(Resource):
             :meth:`host_port`), ``"8080:80"`` pins host port 8080.
         volumes: ``"./data:/data"`` (host path, relative to rootdir), ``"name:/data"``.
         env_vars: Environment variables.
-        networks: Networks to join (created when missing, removed with the stack).
+        networks: Networks to join: one that exists (made by you) is joined as it is and
+            left alone; otherwise clockwork makes one for the session and removes it after.
         command: The command, as a string (split like a shell) or a list.
         entrypoint: Replaces the image's entrypoint.
         labels: Extra container labels.
@@ -179,6 +181,13 @@ class ContainerResource(Resource):
     start_timeout: Seconds = 60.0
     wait_for_ports: bool = True
     wait_for: list[Assertion] = Field(default_factory=list)
+
+    @field_validator("env_vars")
+    @classmethod
+    def _conceal_secrets(
+        cls, value: dict[str, str | SecretStr] | None
+    ) -> dict[str, str | SecretStr] | None:
+        return None if value is None else conceal_env(value)
 
     @model_validator(mode="after")
     def _check_container(self) -> Self:
@@ -235,13 +244,25 @@ class ContainerResource(Resource):
                 str(resolve_path(mount.source, context.rootdir)) if mount.is_bind else mount.source
             )
             volumes.append(VolumeSpec(source, mount.target, mount.read_only, mount.is_bind))
+        env, secret = {}, []
+        for variable, value in (self.env_vars or {}).items():
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            try:
+                env[variable], referred = expand(text, context.secret, f"env_vars[{variable!r}]")
+            except ValueError as exc:
+                raise DeclarationError(
+                    f"resource {context.key!r}: {exc}", resource=context.key
+                ) from None
+            if referred or isinstance(value, SecretStr):
+                secret.append(variable)
         return ContainerSpec(
             key=context.key,
-            name=self.name or context.key,
+            name=self.name or context.name,
             image=self.image,
             command=_split(self.command),
             entrypoint=_split(self.entrypoint),
-            env=dict(self.env_vars or {}),
+            env=env,
+            secret_env=tuple(sorted(secret)),
             ports=tuple(parse_port(text) for text in self.ports or []),
             volumes=tuple(volumes),
             networks=tuple(self.networks),

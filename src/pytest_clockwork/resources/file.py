@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 
 from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import check_filename, parse_mode, resolve_path
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.secrets import expand
 from pytest_clockwork.resources.types import FileMode
 from pytest_clockwork.specs import FileSpec, SpecContext
 
@@ -36,7 +37,7 @@ class FileResource(Resource):
     completable: ClassVar[tuple[str, ...]] = ("name", "content", "directory", "mode")
     free_text: ClassVar[tuple[str, ...]] = ("description", "content")
 
-    content: str | None = None
+    content: str | SecretStr | None = None
     directory: Path | None = None
     mode: FileMode | None = None
     path: Path | None = None
@@ -61,17 +62,26 @@ class FileResource(Resource):
             path = resolve_path(self.path, context.rootdir)
         else:
             directory = resolve_path(self.directory or ".", context.rootdir)
-            path = directory / (self.name or context.key)
+            path = directory / (self.name or context.name)
         if self.content is None:
             raise DeclarationError(
                 f"resource {context.key!r} has no content: give content=... or complete it "
                 "(see clockwork.lock)",
                 resource=context.key,
             )
+        text = self.content
+        if isinstance(text, SecretStr):
+            text = text.get_secret_value()
+        try:
+            content, _ = expand(text, context.secret, "content")
+        except ValueError as exc:
+            raise DeclarationError(
+                f"resource {context.key!r}: {exc}", resource=context.key
+            ) from None
         return FileSpec(
             key=context.key,
             path=path,
-            content=self.content,
+            content=content,
             mode=parse_mode(self.mode or "644"),
             overwrite=self.overwrite,
         )

@@ -64,7 +64,7 @@ class GitRepoResource(Resource):
         return GitSpec(
             key=context.key,
             repo_url=url,
-            dest=resolve_path(self.dest or (self.name or context.key), context.rootdir),
+            dest=resolve_path(self.dest or (self.name or context.name), context.rootdir),
             branch=self.branch,
             pull=self.pull,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, SecretStr
 
 from pytest_clockwork.notation import (
     check_env_name,
@@ -79,5 +79,6 @@ Volume = Annotated[str, AfterValidator(_volume)]
 FileMode = Annotated[str, BeforeValidator(_mode)]
 """A file mode as an octal string (``"644"``); stored as ``"0644"``."""
 
-EnvValue = Annotated[str, BeforeValidator(_scalar_to_str)]
-"""An environment value; numbers and booleans are written as strings."""
+EnvValue = Annotated[str | SecretStr, BeforeValidator(_scalar_to_str)]
+"""An environment value; numbers and booleans are written as strings. A secret one is a
+``SecretStr`` (given so, or by its name: see :mod:`pytest_clockwork.resources.secrets`)."""

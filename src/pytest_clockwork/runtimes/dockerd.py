@@ -22,7 +22,7 @@ from pytest_clockwork.errors import (
     EngineUnavailableError,
     ImageUnavailableError,
 )
-from pytest_clockwork.specs import ContainerSpec
+from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec
 
 _NS = 1_000_000_000
 _lock = threading.Lock()
@@ -255,10 +255,28 @@ def remove_container(container_id: str) -> None:
             raise
 
 
+def _network_named(name: str) -> dict[str, Any] | None:
+    """The network called exactly ``name`` (Docker's name filter also matches parts)."""
+    for item in client().api.networks(names=[name]):
+        if item.get("Name") == name:
+            return dict(item)
+    return None
+
+
+def external_network(name: str) -> bool:
+    """Whether a network called exactly ``name`` exists and clockwork did not make it.
+
+    Such a network (the user's own) is joined as it is: never created, recorded or
+    removed by clockwork.
+    """
+    found = _network_named(name)
+    return found is not None and (found.get("Labels") or {}).get(f"{LABEL_PREFIX}managed") != "true"
+
+
 def ensure_network(name: str, labels: Mapping[str, str]) -> bool:
     """Create the network unless it exists; return whether it was created here."""
     api = client()
-    if api.networks.list(names=[name]):
+    if _network_named(name) is not None:
         return False
     try:
         api.networks.create(name, labels=dict(labels), check_duplicate=True)

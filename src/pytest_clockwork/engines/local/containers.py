@@ -29,9 +29,23 @@ class ContainerDriver:
         self.networks: dict[str, str] = {}
         """Logical network name → the Docker network this deployment uses for it."""
 
-    def network_for(self, logical: str) -> str:
-        """The Docker network of ``logical``: a kept one being reused, or this session's."""
+    def network_for(self, logical: str, *, external: bool = False) -> str:
+        """The Docker network of ``logical``: the user's own, a kept one, or this session's.
+
+        Args:
+            logical: The name in ``networks=[...]`` (``"clockwork"`` for connections).
+            external: A network of exactly that name exists and clockwork did not make
+                it: it is joined as it is (never created, recorded or removed).
+        """
+        if external:
+            return logical
         return self.networks.setdefault(logical, f"{logical}-{self.engine.session.id}")
+
+    def _external(self, spec: ContainerSpec, logical: str) -> bool:
+        """Whether ``logical``, declared in ``spec.networks``, is the user's own network."""
+        if spec.runtime != "docker" or logical not in spec.networks:
+            return False
+        return bool(runtime_for(spec.runtime).external_network(logical))
 
     def create(self, task: Task) -> dict[str, Any]:
         """Start the container and wait until it runs (and is healthy)."""
@@ -43,9 +57,11 @@ class ContainerDriver:
             runtime.ensure_image(spec.image, resource=spec.key)
         logical = list(spec.networks) or (["clockwork"] if task.links else [])
         networks: dict[str, list[str]] = {}
+        joined: dict[str, str] = {}
         for name in logical:
-            actual = self.network_for(name)
-            if spec.runtime == "docker":
+            external = self._external(spec, name)
+            actual = joined[name] = self.network_for(name, external=external)
+            if spec.runtime == "docker" and not external:
                 self.engine.note(task.record, "networks", actual)
                 with self._network_lock:  # containers of one level start at the same time
                     runtime.ensure_network(actual, self.engine.session.labels())
@@ -67,7 +83,7 @@ class ContainerDriver:
             "container_name": name,
             "host": runtime.published_host() if spec.runtime == "docker" else "127.0.0.1",
             "ports": published,
-            "networks": {logical_name: self.network_for(logical_name) for logical_name in logical},
+            "networks": joined,
             "runtime": spec.runtime,
         }
 
@@ -176,6 +192,11 @@ class ContainerDriver:
         return left
 
     def reuse(self, task: Task) -> None:
-        """Adopt a kept container's networks, so new containers join the same ones."""
+        """Adopt a kept container's networks, so new containers join the same ones.
+
+        A user's own network (joined under its own name) is left out: whether it is
+        still there is asked again for each container.
+        """
         for logical, actual in task.record.outputs.get("networks", {}).items():
-            self.networks.setdefault(logical, actual)
+            if actual != logical:
+                self.networks.setdefault(logical, actual)

@@ -35,6 +35,8 @@ class Facts:
         host_ports: ``"80/tcp"`` → host port, for every published port.
         networks: Logical network name → the Docker network it joins.
         volumes: Named volumes that clockwork creates for it (and removes after).
+        external_networks: Networks of ``networks`` that clockwork did not make (the
+            user's own, joined under their own name): referenced, never declared.
     """
 
     session: str
@@ -44,6 +46,14 @@ class Facts:
     host_ports: Mapping[str, int] = field(default_factory=dict)
     networks: Mapping[str, str] = field(default_factory=dict)
     volumes: tuple[str, ...] = ()
+    external_networks: tuple[str, ...] = ()
+
+    @property
+    def managed_networks(self) -> tuple[str, ...]:
+        """The Docker networks clockwork declares (creates and removes) for it."""
+        return tuple(
+            actual for actual in self.networks.values() if actual not in self.external_networks
+        )
 
     def to_json(self) -> str:
         """The facts as the JSON text noted in the record."""
@@ -61,6 +71,7 @@ class Facts:
             host_ports={key: int(port) for key, port in (data.get("host_ports") or {}).items()},
             networks=dict(data.get("networks") or {}),
             volumes=tuple(data.get("volumes") or ()),
+            external_networks=tuple(data.get("external_networks") or ()),
         )
 
 

@@ -184,7 +184,7 @@ class PulumiEngine(Engine):
         if isinstance(entry.spec, ContainerSpec):
             self.note(record, "containers", entry.facts.container_name)
             if entry.spec.runtime == "docker":
-                for network in entry.facts.networks.values():
+                for network in entry.facts.managed_networks:
                     self.note(record, "networks", network)
                 for volume in entry.facts.volumes:
                     self.note(record, "volumes", volume)

@@ -60,6 +60,13 @@ def entry_of(record: ResourceRecord) -> Entry:
 PortChooser = Callable[[str, str | None, set[int]], int]
 
 
+def _external_network(name: str) -> bool:
+    """Whether Docker has a network called ``name`` that clockwork did not make."""
+    from pytest_clockwork.runtimes import dockerd
+
+    return dockerd.external_network(name)
+
+
 def _parent_key(task: Task, keys: set[str]) -> str | None:
     parent = task.resource.parent
     if parent is not None:
@@ -78,22 +85,35 @@ def settle(
     session: SessionInfo,
     *,
     volume_exists: Callable[[str], bool],
+    external_network: Callable[[str], bool] = _external_network,
     choose_port: PortChooser = free_port,
 ) -> list[Entry]:
     """Entries for ``tasks``: their facts decided now, consistent with ``others``.
 
-    Unpinned ports get a free host port (not one another entry uses); a logical network
-    maps to the Docker network the stack already uses for it, else to a new one named
-    for this session (as with the local engine); a named volume is created by clockwork
-    when it does not exist yet, or when another entry of the stack created it (so it
-    stays while anyone uses it).
+    Unpinned ports get a free host port (not one another entry uses); a network named
+    in ``networks=[...]`` that exists and that clockwork did not make (the user's own)
+    is joined as it is, marked external (never declared, so never removed); any other
+    logical network maps to the Docker network the stack already uses for it, else to
+    a new one named for this session (as with the local engine); a named volume is
+    created by clockwork when it does not exist yet, or when another entry of the
+    stack created it (so it stays while anyone uses it).
+
+    Args:
+        tasks: What is deployed now.
+        others: The entries the stack already has (their facts are kept as they are).
+        session: The deploying session.
+        volume_exists: Whether a named volume exists.
+        external_network: Whether a network of that exact name exists and clockwork
+            did not make it.
+        choose_port: Picks a free host port.
     """
     taken = {port for entry in others for port in entry.facts.host_ports.values()}
     networks: dict[str, str] = {}
     owned_volumes: set[str] = set()
     for entry in others:
         for name, actual in entry.facts.networks.items():
-            networks.setdefault(name, actual)
+            if actual not in entry.facts.external_networks:
+                networks.setdefault(name, actual)
         owned_volumes.update(entry.facts.volumes)
     keys = {task.key for task in tasks} | {entry.key for entry in others}
     entries = []
@@ -111,6 +131,11 @@ def settle(
                 taken.add(chosen)
                 host_ports[port.key] = chosen
             logical = list(spec.networks) or (["clockwork"] if task.links else [])
+            external = tuple(
+                name
+                for name in spec.networks
+                if spec.runtime == "docker" and external_network(name)
+            )
             volumes = [
                 mount.source
                 for mount in spec.volumes
@@ -126,9 +151,13 @@ def settle(
                 container_name=spec.container_name(session.id),
                 host_ports=host_ports,
                 networks={
-                    name: networks.setdefault(name, f"{name}-{session.id}") for name in logical
+                    name: name
+                    if name in external
+                    else networks.setdefault(name, f"{name}-{session.id}")
+                    for name in logical
                 },
                 volumes=tuple(volumes),
+                external_networks=external,
             )
         entries.append(Entry(spec=spec, facts=facts))
     return entries

@@ -4,7 +4,8 @@ Each built-in kind compiles from the same :mod:`specs <pytest_clockwork.specs>` 
 engine reads, through the plain functions of :mod:`.args`:
 
 - container (Docker): ``pulumi_docker.RemoteImage`` (kept locally) and
-  ``pulumi_docker.Container``, plus a ``pulumi_docker.Network`` per network it joins, a
+  ``pulumi_docker.Container``, plus a ``pulumi_docker.Network`` per network clockwork
+  creates for it (the user's own networks are only joined, by name), a
   ``pulumi_docker.Volume`` per named volume clockwork creates for it, and a directory
   resource per bind-mount source;
 - container (Apple), git clone: ``pulumi_command.local.Command``;
@@ -27,6 +28,7 @@ import pulumi
 from pytest_clockwork.engines.base import SessionInfo
 from pytest_clockwork.engines.pulumi import args as mapping
 from pytest_clockwork.engines.pulumi.args import Entry
+from pytest_clockwork.resources.secrets import is_digest
 from pytest_clockwork.specs import (
     ContainerSpec,
     CustomSpec,
@@ -176,16 +178,17 @@ class Declarer:
             f"{entry.name}-image", name=spec.image, keep_locally=True, opts=parent
         )
         needs: list[pulumi.Resource] = [image]
-        for actual in entry.facts.networks.values():
+        for actual in entry.facts.managed_networks:  # external ones: joined, not declared
             needs.append(self._shared(f"network:{actual}", actual, docker.Network))
         for volume in entry.facts.volumes:
             needs.append(self._shared(f"volume:{volume}", volume, docker.Volume))
         needs += self._directories(entry, spec)
-        container = docker.Container(
-            entry.name,
-            opts=self.options(entry, *needs),
-            **mapping.container_args(spec, entry.facts, self.labels(entry)),
-        )
+        args = mapping.container_args(spec, entry.facts, self.labels(entry))
+        opts = self.options(entry, *needs)
+        if spec.secret_env:
+            args["envs"] = pulumi.Output.secret(args["envs"])
+            opts = _keeping_secrets(opts, spec, "envs")
+        container = docker.Container(entry.name, opts=opts, **args)
         self.resources[entry.name] = container
         return mapping.container_outputs(spec, entry.facts, container.id, self.host)
 
@@ -215,11 +218,12 @@ class Declarer:
     def _apple(self, entry: Entry, spec: ContainerSpec) -> Any:
         from pulumi_command import local
 
-        command = local.Command(
-            entry.name,
-            opts=self.options(entry, *self._directories(entry, spec)),
-            **mapping.apple_command(spec, entry.facts, self.labels(entry)),
-        )
+        args = mapping.apple_command(spec, entry.facts, self.labels(entry))
+        opts = self.options(entry, *self._directories(entry, spec))
+        if spec.secret_env:
+            args["create"] = pulumi.Output.secret(args["create"])
+            opts = _keeping_secrets(opts, spec, "create")
+        command = local.Command(entry.name, opts=opts, **args)
         self.resources[entry.name] = command
         return mapping.container_outputs(
             spec, entry.facts, entry.facts.container_name, mapping.LOCAL_HOST
@@ -272,6 +276,17 @@ class Declarer:
         return pulumi.ResourceTransformationResult(
             args.props, pulumi.ResourceOptions.merge(args.opts, extra)
         )
+
+
+def _keeping_secrets(
+    opts: pulumi.ResourceOptions, spec: ContainerSpec, field: str
+) -> pulumi.ResourceOptions:
+    """``opts`` that leave ``field`` as Pulumi has it when ``spec`` was rebuilt from the
+    state, which holds digests of its secret values, not the values: they are in Pulumi's
+    own (encrypted) state, from when the resource was first declared."""
+    if not any(is_digest(spec.env[name]) for name in spec.secret_env):
+        return opts
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=[field]))
 
 
 @dataclasses.dataclass(frozen=True)
