@@ -173,6 +173,25 @@ def test_ci_reads_the_lock_and_never_calls_the_model(
     assert len(fake.requests) == 1
 
 
+def test_a_lock_written_before_keys_had_directories_still_answers(
+    pytester: pytest.Pytester, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester)
+    fake.script.append(ANSWER)
+    run(pytester, "--clockwork-apply").assert_outcomes(passed=1)
+    assert list(json.loads((pytester.path / "clockwork.lock").read_text())["resources"]) == [
+        "seed"
+    ]
+    (pytester.path / "sub").mkdir()  # the same declaration, now in a deeper conftest
+    (pytester.path / "conftest.py").rename(pytester.path / "sub" / "conftest.py")
+    (pytester.path / "test_seed.py").rename(pytester.path / "sub" / "test_seed.py")
+    monkeypatch.setenv("CI", "true")
+
+    run(pytester, "--clockwork-apply").assert_outcomes(passed=1)
+
+    assert len(fake.requests) == 1
+
+
 @pytest.mark.parametrize(
     "failures",
     [[HttpError(429, retry_after="0")], [HttpError(503, retry_after="0"), HttpError(500, "0")]],

@@ -293,8 +293,13 @@ class StateStore:
     @classmethod
     def stacks(cls, rootdir: Path) -> list[str]:
         """The stacks that have state under ``rootdir``."""
-        directory = rootdir / STATE_DIR / "stacks"
-        return sorted(path.stem.replace("%2F", "/") for path in directory.glob("*.json"))
+        from pytest_clockwork.settings import check_stack
+
+        names = []
+        for path in (rootdir / STATE_DIR / "stacks").glob("*.json"):
+            with contextlib.suppress(ValueError):  # not a file clockwork wrote
+                names.append(check_stack(path.stem.replace("%2F", "/")))
+        return sorted(names)
 
 
 def stack_file_stem(stack: str) -> str:

@@ -117,6 +117,9 @@ class Resolver:
         request = build_request(resource, result.completed)
         result.requests[key] = request
         entry = self.entries.get(key)
+        legacy = self.entries.get(key.rsplit("/", 1)[-1])  # keyed before keys had directories
+        if entry is None and legacy is not None and legacy.fingerprint == request.fingerprint:
+            entry = legacy
         if entry is not None and entry.fingerprint == request.fingerprint and not self.refresh:
             result.completed[key] = self._from_lock(resource, request, entry)
             result.sources[key] = ("lock", entry.model)
