@@ -179,9 +179,7 @@ def test_a_lock_written_before_keys_had_directories_still_answers(
     write_project(pytester)
     fake.script.append(ANSWER)
     run(pytester, "--clockwork-apply").assert_outcomes(passed=1)
-    assert list(json.loads((pytester.path / "clockwork.lock").read_text())["resources"]) == [
-        "seed"
-    ]
+    assert list(json.loads((pytester.path / "clockwork.lock").read_text())["resources"]) == ["seed"]
     (pytester.path / "sub").mkdir()  # the same declaration, now in a deeper conftest
     (pytester.path / "conftest.py").rename(pytester.path / "sub" / "conftest.py")
     (pytester.path / "test_seed.py").rename(pytester.path / "sub" / "test_seed.py")

@@ -10,7 +10,7 @@ import pytest
 
 from pytest_clockwork.reconcile.cli import main
 from pytest_clockwork.settings import BY_NAME, ClockworkSettings, SettingError
-from pytest_clockwork.state import StateStore
+from pytest_clockwork.state import ResourceRecord, StateStore
 
 
 @pytest.mark.parametrize(
@@ -102,18 +102,33 @@ def test_a_stack_named_like_a_branch_works_everywhere(
     declare('notes = FileResource(name="notes.txt", content="x")\n')
     pytester.makepyfile(test_x="def test_x(notes): pass")
     stack = ["--clockwork-stack", "feature/x"]
-    pytester.runpytest("--clockwork-apply", "--clockwork-keep", "--clockwork-ttl", "1h", *stack)
+    pytester.runpytest("--clockwork-apply", "--clockwork-keep", *stack).assert_outcomes(passed=1)
     state = pytester.path / ".clockwork" / "stacks"
     assert sorted(path.name for path in state.glob("*.json")) == ["feature%2Fx.json"]
-    with StateStore(pytester.path, "feature/x").transaction() as recorded:
-        for record in recorded.records.values():
-            record.expires_at = time.time() - 1
 
     capsys.readouterr()
     assert main(["status", "--rootdir", str(pytester.path), "--no-declarations"]) == 0
     assert "stack 'feature/x': 1 resource" in capsys.readouterr().out
-
-    result = pytester.runpytest("--clockwork-destroy", "--clockwork-expired")
-    result.stdout.fnmatch_lines(["expired, destroyed: notes"])
+    pytester.runpytest("--clockwork-destroy", *stack).stdout.fnmatch_lines(
+        ["destroyed in stack 'feature/x': notes"]
+    )
     assert not (pytester.path / "notes.txt").exists()
-    assert not (state / "feature%2Fx.json").exists()
+
+    # --clockwork-expired looks in every stack, feature/y too.
+    expired = pytester.path / "expired.txt"
+    expired.write_text("x")
+    with StateStore(pytester.path, "feature/y").transaction() as recorded:
+        record = ResourceRecord(
+            key="old",
+            session="gone",
+            kind="file",
+            status="ready",
+            kept=True,
+            expires_at=time.time() - 1,
+            outputs={"path": str(expired)},
+        )
+        record.add_created("files", str(expired))
+        recorded.put(record)
+    result = pytester.runpytest("--clockwork-destroy", "--clockwork-expired")
+    result.stdout.fnmatch_lines(["expired, destroyed: old"])
+    assert not expired.exists()
