@@ -167,7 +167,8 @@ def test_a_container_that_exits_reports_its_logs(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*resource 'broken': container 'clockwork-test/busybox:latest' exited with code 3*",
+            "*resource 'broken': the container (image clockwork-test/busybox:latest) exited with "
+            "code 3 instead of running; check its command*",
             "*config missing: /etc/app.toml*",
         ]
     )
@@ -199,7 +200,7 @@ def test_published_ports_are_waited_for(
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*resource 'deaf': container * ran but nothing listened on its published port(s) "
+            "*resource 'deaf': the container * ran but nothing listened on its published port(s) "
             "81/tcp within 2s; set wait_for_ports=False*"
         ]
     )
@@ -235,7 +236,9 @@ def test_healthcheck_is_waited_for(pytester: pytest.Pytester, declare: Any, left
     )
     result = pytester.runpytest("--clockwork-apply")
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*resource 'never': container * was not healthy after *s*"])
+    result.stdout.fnmatch_lines(
+        ["*resource 'never': the container * was not healthy after *s (health: unhealthy)*"]
+    )
     assert leftovers()["containers"] == []
 
 

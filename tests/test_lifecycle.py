@@ -15,7 +15,8 @@ from tests.support.harness import eventually, run_subprocess
 SLOW_DEPLOY = """
 stuck = DockerResource(
     image=IMAGE,
-    healthcheck=Healthcheck(test="false", interval="0.2s", retries=1),
+    # Failures in the start period do not count: it stays "starting" for a minute.
+    healthcheck=Healthcheck(test="false", interval="0.2s", retries=1, start_period="60s"),
     start_timeout=60,
 )
 """

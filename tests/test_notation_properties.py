@@ -351,8 +351,14 @@ def test_check_name_accepts_exactly_docker_names(text: str) -> None:
 @example(text="a/b")
 @example(text="a\\b")
 @example(text="a\x00b")
-def test_check_filename_refuses_exactly_paths_and_empty_names(text: str) -> None:
-    refused = text in ("", ".", "..") or any(char in text for char in "/\\\x00")
+@example(text="n" * 256)
+@example(text="é" * 128)
+def test_check_filename_refuses_exactly_paths_empty_and_too_long_names(text: str) -> None:
+    refused = (
+        text in ("", ".", "..")
+        or any(char in text for char in "/\\\x00")
+        or len(text.encode(errors="surrogatepass")) > 255  # what file systems take
+    )
     try:
         result = check_filename(text)
     except ValueError as error:

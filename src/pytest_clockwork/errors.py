@@ -33,7 +33,13 @@ class DependencyCycleError(DeclarationError):
     """
 
     def __init__(self, cycle: list[str]) -> None:
-        super().__init__("Dependency cycle detected: " + " → ".join(cycle))
+        super().__init__(
+            "Dependency cycle detected: "
+            + " → ".join(cycle)
+            + ". Remove one of the connect() calls along it (a composite deploys after its "
+            "children, so a child cannot connect to it)",
+            resource=cycle[0] if cycle else None,
+        )
         self.cycle = cycle
 
 

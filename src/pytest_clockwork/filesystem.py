@@ -131,6 +131,15 @@ def check_target(path: Path, key: str, *, overwrite: bool, shown: str) -> bool:
             f"resource {key!r}: {shown} is a directory; give the file another name or path",
             resource=key,
         )
+    ancestor = path.parent
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise FileConflictError(
+            f"resource {key!r}: {shown} cannot be written: {ancestor.name!r} on its way is a "
+            "file, not a directory; choose another directory (or path)",
+            resource=key,
+        )
     if not os.path.lexists(path):
         return False
     if not overwrite:

@@ -85,7 +85,10 @@ def parse_port(text: str) -> PortMapping:
     body, _, proto = text.strip().partition("/")
     protocol = proto or "tcp"
     if protocol not in ("tcp", "udp", "sctp"):
-        raise ValueError(f"invalid port {original!r}: unknown protocol {protocol!r}")
+        raise ValueError(
+            f"invalid port {original!r}: unknown protocol {protocol!r}; use tcp (the "
+            'default), udp or sctp, e.g. "53/udp"'
+        )
     if body.startswith("["):  # an IPv6 host address: "[::1]:8080:80"
         address, bracket, rest = body[1:].partition("]")
         if not bracket or not rest.startswith(":") or ":" not in address:
@@ -168,7 +171,11 @@ def parse_volume(text: str) -> VolumeMount:
     if "\0" in text:
         raise ValueError(f"invalid volume {text!r}: it contains a NUL character")
     if not mount.is_bind and (len(mount.source) < 2 or not _NAME.fullmatch(mount.source)):
-        raise ValueError(f"invalid volume {text!r}: {parts[0]!r} is not a volume name")
+        raise ValueError(
+            f"invalid volume {text!r}: {parts[0]!r} is neither a host path (start it with "
+            "'/', './' or '~') nor a volume name (2 or more letters, digits, '_', '.', '-'); "
+            f"expected {forms}"
+        )
     return mount
 
 
@@ -213,6 +220,11 @@ def check_filename(text: str) -> str:
         raise ValueError(
             f"invalid file name {text!r}: give a plain name; use 'directory' or 'path' "
             "for where it goes"
+        )
+    if len(text.encode(errors="surrogatepass")) > 255:
+        raise ValueError(
+            f"invalid file name {text!r}: it is {len(text.encode(errors='surrogatepass'))} "
+            "bytes long, and file systems take at most 255; give a shorter name"
         )
     return text
 

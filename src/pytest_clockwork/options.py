@@ -135,6 +135,7 @@ def resolve(config: pytest.Config) -> Options:
         raise pytest.UsageError(f"clockwork: {exc}") from None
     for name, _ in ACTIONS:
         values[name] = bool(config.getoption(f"clockwork_{name}", False))
+    _check_actions(config, values)
     for variable in unknown_variables(os.environ):
         known = [v for setting in SETTINGS for v in setting.variables]
         close = difflib.get_close_matches(variable, known, n=1)
@@ -146,6 +147,25 @@ def resolve(config: pytest.Config) -> Options:
             stacklevel=2,
         )
     return Options(**values)
+
+
+def _check_actions(config: pytest.Config, values: dict[str, Any]) -> None:
+    """Refuse actions given together on the command line that cannot both happen."""
+    if values["expired"] and not values["destroy"]:
+        raise pytest.UsageError(
+            "clockwork: --clockwork-expired chooses what --clockwork-destroy destroys: "
+            "run pytest --clockwork-destroy --clockwork-expired"
+        )
+    given = [
+        _flag(name)
+        for name in ("destroy", "plan", "apply")
+        if config.getoption(f"clockwork_{name}", None) is True
+    ]
+    if len(given) > 1:
+        raise pytest.UsageError(
+            f"clockwork: {' and '.join(given)} cannot run together (destroy removes what "
+            "runs, plan only shows what apply would deploy): give one of them"
+        )
 
 
 def _value(config: pytest.Config, name: str, settings: ClockworkSettings) -> Any:

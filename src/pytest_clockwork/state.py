@@ -27,6 +27,8 @@ from pytest_clockwork.filesystem import STATE_DIR as STATE_DIR
 from pytest_clockwork.filesystem import state_directory, state_error, write_atomically
 
 logger = logging.getLogger("pytest_clockwork")
+STATE_VERSION = 1
+"""The version of the state files this clockwork writes and reads."""
 
 
 class SessionEntry(BaseModel):
@@ -105,7 +107,7 @@ class ResourceRecord(BaseModel):
 class StackState(BaseModel):
     """Everything one stack has: its sessions and its records."""
 
-    version: int = 1
+    version: int = STATE_VERSION
     stack: str
     sessions: dict[str, SessionEntry] = Field(default_factory=dict)
     records: dict[str, ResourceRecord] = Field(default_factory=dict)
@@ -195,8 +197,16 @@ class StateStore:
             StateError: The state cannot be read and cannot be moved aside either.
         """
         try:
-            text = self.path.read_bytes().decode("utf-8")
-            return StackState.model_validate(json.loads(text))
+            data = json.loads(self.path.read_bytes().decode("utf-8"))
+            version = data.get("version", 1) if isinstance(data, dict) else 1
+            if isinstance(version, int) and version > STATE_VERSION:
+                raise StateError(
+                    f"the state of stack {self.stack!r} ({self.path}) was written by a newer "
+                    f"pytest-clockwork (state version {version}; this one reads version "
+                    f"{STATE_VERSION}): upgrade pytest-clockwork, or use another "
+                    "--clockwork-stack"
+                )
+            return StackState.model_validate(data)
         except FileNotFoundError:
             return StackState(stack=self.stack)
         except (OSError, ValueError) as exc:  # UnicodeDecodeError, JSON, validation

@@ -5,12 +5,27 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
+
+
+def _regular_expression(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(
+            f"{text!r} is not a regular expression ({exc}); escape special characters with "
+            "re.escape(...) to match the text as it is"
+        ) from None
+    return text
+
+
+Pattern = Annotated[str, AfterValidator(_regular_expression)]
+"""A regular expression, checked when the assertion is declared."""
 
 
 class AssertionFailed(AssertionError):
@@ -34,7 +49,7 @@ class Assertion(BaseModel):
         timeout: Seconds to keep retrying before the failure is reported.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     resource_types: ClassVar[tuple[str, ...]] = ()
     """Names of the resource classes (or their bases) this check fits; empty fits all."""
@@ -43,6 +58,22 @@ class Assertion(BaseModel):
     timeout: float = Field(default=10.0, gt=0)
 
     _deadline: float | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        from pytest_clockwork.validation import check_arguments
+
+        return check_arguments(cls, data)
+
+    @model_validator(mode="after")
+    def _has_a_check(self) -> Self:
+        if type(self).check is Assertion.check:
+            raise ValueError(
+                f"{type(self).__name__} has no check(): define check(self, resource), which "
+                "raises AssertionFailed (or fails an assert) when the resource is not right"
+            )
+        return self
 
     def check(self, resource: Resource) -> None:
         """Check the deployed ``resource`` once.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import field_validator
 
-from pytest_clockwork.assertions.base import Assertion, AssertionFailed
+from pytest_clockwork.assertions.base import Assertion, AssertionFailed, Pattern
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
@@ -84,13 +84,7 @@ class LogContainsAssert(Assertion):
     """
 
     resource_types: ClassVar[tuple[str, ...]] = CONTAINERS
-    pattern: str
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        re.compile(value)
-        return value
+    pattern: Pattern
 
     def check(self, resource: Resource) -> None:
         """Fail unless ``pattern`` is found in the logs."""
@@ -113,6 +107,16 @@ class CommandSucceedsAssert(Assertion):
     resource_types: ClassVar[tuple[str, ...]] = CONTAINERS
     command: str | list[str]
     expect_output: str | None = None
+
+    @field_validator("command")
+    @classmethod
+    def _runs_something(cls, value: str | list[str]) -> str | list[str]:
+        if not (value.strip() if isinstance(value, str) else value and value[0].strip()):
+            raise ValueError(
+                f"command={value!r} runs nothing, so it would check nothing: give the "
+                'command to run, e.g. command="pg_isready -U postgres"'
+            )
+        return value
 
     def check(self, resource: Resource) -> None:
         """Fail when the command exits non-zero or its output lacks ``expect_output``."""

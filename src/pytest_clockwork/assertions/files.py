@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 
-from pytest_clockwork.assertions.base import Assertion, AssertionFailed
+from pytest_clockwork.assertions.base import Assertion, AssertionFailed, Pattern
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
@@ -56,16 +56,9 @@ class FileContentMatchesAssert(Assertion):
     """
 
     resource_types: ClassVar[tuple[str, ...]] = FILES
-    pattern: str | None = None
+    pattern: Pattern | None = None
     contains: str | None = None
     path: str | None = None
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
 
     @model_validator(mode="after")
     def _one_expectation(self) -> Self:

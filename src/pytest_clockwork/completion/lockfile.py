@@ -67,6 +67,11 @@ class Lockfile:
             data = json.loads(self.path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             return {}
+        except IsADirectoryError:
+            raise LockfileError(
+                f"{self.path} is a directory, not a file: remove it (clockwork writes "
+                f"{LOCK_NAME} itself)"
+            ) from None
         except OSError as exc:
             raise LockfileError(
                 f"{self.path} cannot be read ({exc.strerror or exc}): fix its permissions"
@@ -82,8 +87,17 @@ class Lockfile:
                 f"{self.path} has version {found!r}; this clockwork reads version {VERSION}: "
                 "upgrade pytest-clockwork, or move the file away and complete again"
             )
+        resources = data.get("resources")
+        if resources is None:
+            resources = {}
+        if not isinstance(resources, dict):
+            raise LockfileError(
+                f"{self.path}: 'resources' is malformed (a {type(resources).__name__}, not an "
+                "object by resource): resolve the merge conflict in it, or remove the file "
+                "and complete again"
+            )
         entries: dict[str, LockEntry] = {}
-        for key, raw in (data.get("resources") or {}).items():
+        for key, raw in resources.items():
             try:
                 entries[key] = LockEntry.model_validate(raw)
             except ValidationError as exc:

@@ -80,6 +80,13 @@ class Resource(BaseModel):
     _outputs: dict[str, Any] | None = PrivateAttr(default=None)
     _key: str | None = PrivateAttr(default=None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        from pytest_clockwork.validation import check_arguments
+
+        return check_arguments(cls, data)
+
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str | None) -> str | None:
@@ -110,10 +117,12 @@ class Resource(BaseModel):
             This resource, so declarations chain.
 
         Raises:
-            DeclarationError: A child has no name, has the name of another child, or
-                already belongs to another parent.
+            DeclarationError: A child is not a resource, has no name, has the name of
+                another child, or already belongs to another parent.
         """
+        __tracebackhide__ = True  # the error is about the conftest's line, not this one
         for child in children:
+            _check_resource(child, self, "add")
             if child.name is None:
                 raise DeclarationError(
                     f"a child of {self._label()} needs a name: "
@@ -138,10 +147,18 @@ class Resource(BaseModel):
 
         Returns:
             This resource, so declarations chain.
+
+        Raises:
+            DeclarationError: Another is not a resource, or is this one.
         """
+        __tracebackhide__ = True  # the error is about the conftest's line, not this one
         for other in others:
+            _check_resource(other, self, "connect")
             if other is self:
-                raise DeclarationError(f"{self._label()} cannot connect to itself")
+                raise DeclarationError(
+                    f"{self._label()} cannot connect to itself: connect it to the resources "
+                    "it needs, e.g. api.connect(db)"
+                )
             if all(existing is not other for existing in self._connections):
                 self._connections.append(other)
         return self
@@ -297,6 +314,18 @@ class Resource(BaseModel):
             return self.key.split(".")[0].rsplit("/", 1)[-1]
         except DeclarationError:
             return "<name>"
+
+
+def _check_resource(value: object, owner: Resource, method: str) -> None:
+    """Refuse what is not a resource instance in ``add()`` / ``connect()``."""
+    __tracebackhide__ = True
+    if isinstance(value, Resource):
+        return
+    if isinstance(value, type) and issubclass(value, Resource):
+        what = f"the class {value.__name__}, not an instance: write {value.__name__}(...)"
+    else:
+        what = f"{value!r}, not a resource: pass the resource itself (db, not 'db')"
+    raise DeclarationError(f"{method}() of {owner._label()} was given {what}")
 
 
 def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:

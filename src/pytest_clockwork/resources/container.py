@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -46,6 +46,14 @@ class Healthcheck(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     test: str | list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        from pytest_clockwork.validation import check_arguments
+
+        return check_arguments(cls, data)
+
     interval: Seconds = 1.0
     timeout: Seconds = 3.0
     retries: int = Field(default=3, ge=1, le=10_000)
@@ -225,7 +233,9 @@ class ContainerResource(Resource):
             if problem:
                 raise ValueError(
                     f"wait_for: {type(check).__name__} does not fit a {type(self).__name__}: "
-                    f"{problem}"
+                    f"{problem}; remove it, or wait for the container with "
+                    "ContainerRunningAssert(), HealthcheckAssert(port=...) or "
+                    "PortAccessibleAssert(port=...)"
                 )
         return self
 

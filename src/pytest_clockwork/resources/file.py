@@ -12,7 +12,7 @@ from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import check_filename, parse_mode, resolve_path
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.resources.secrets import expand
-from pytest_clockwork.resources.types import FileMode
+from pytest_clockwork.resources.types import FileMode, Text
 from pytest_clockwork.specs import FileSpec, SpecContext
 
 
@@ -37,7 +37,7 @@ class FileResource(Resource):
     completable: ClassVar[tuple[str, ...]] = ("name", "content", "directory", "mode")
     free_text: ClassVar[tuple[str, ...]] = ("description", "content")
 
-    content: str | SecretStr | None = None
+    content: Text | None = None
     directory: Path | None = None
     mode: FileMode | None = None
     path: Path | None = None

@@ -52,6 +52,27 @@ def _scalar_to_str(value: object) -> object:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    if not isinstance(value, str | SecretStr):
+        raise ValueError(
+            f"{type(value).__name__} {value!r} is not text: give a string (numbers and "
+            "booleans are written as text), or SecretStr('...') for a secret"
+        )
+    return value
+
+
+def _text(value: object) -> object:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"bytes that are not UTF-8 text ({exc.reason} at byte {exc.start}): give text"
+            ) from None
+    if not isinstance(value, str | SecretStr):
+        raise ValueError(
+            f"{type(value).__name__} {value!r} is not text: give a string, or "
+            "SecretStr('...') for a secret"
+        )
     return value
 
 
@@ -78,6 +99,9 @@ Volume = Annotated[str, AfterValidator(_volume)]
 
 FileMode = Annotated[str, BeforeValidator(_mode)]
 """A file mode as an octal string (``"644"``); stored as ``"0644"``."""
+
+Text = Annotated[str | SecretStr, BeforeValidator(_text)]
+"""Text, or a ``SecretStr`` for a secret."""
 
 EnvValue = Annotated[str | SecretStr, BeforeValidator(_scalar_to_str)]
 """An environment value; numbers and booleans are written as strings. A secret one is a

@@ -199,6 +199,17 @@ def _hint(message: str) -> str:
             '. A pinned host port is in use: publish "80" instead of "8080:80" to get a free '
             "port, or stop what holds it"
         )
+    if "executable file not found" in message or "no such file or directory" in message:
+        return (
+            ". The command (command=... or entrypoint=...) names a program the image does "
+            "not have: check its name and path, or run it through a shell it has "
+            '(command=["sh", "-c", "..."])'
+        )
+    if "unable to find user" in message or "no matching entries in passwd" in message:
+        return (
+            ". user=... names a user the image does not have: use one it has, or a "
+            'numeric uid (user="1000")'
+        )
     return ""
 
 

@@ -123,6 +123,8 @@ class ContainerDriver:
         def settled(seen: Observed | None) -> bool:
             if seen is None or seen.status in ("exited", "dead"):
                 return True
+            if spec.healthcheck is not None and seen.health == "unhealthy":
+                return True  # its healthcheck failed `retries` times: no use waiting on
             healthy = spec.healthcheck is None or seen.health == "healthy"
             published = spec.runtime != "docker" or wanted <= set(seen.ports)
             verdict["ready"] = (
@@ -143,7 +145,11 @@ class ContainerDriver:
         if seen is None:
             what = "disappeared while starting"
         elif seen.status in ("exited", "dead"):
-            what = f"exited with code {seen.exit_code} instead of running"
+            what = (
+                f"exited with code {seen.exit_code} instead of running; check its command "
+                "(command=..., and the logs below), or set must_run=False for a container "
+                "that does its work and exits"
+            )
         elif spec.healthcheck is not None and seen.health != "healthy":
             what = (
                 f"was not healthy after {time.monotonic() - started:.0f}s "
@@ -160,7 +166,7 @@ class ContainerDriver:
             what = f"was still {seen.status!r} after {spec.start_timeout:.0f}s"
         shown = f"\n--- last {LOG_TAIL} lines of its logs ---\n{logs}" if logs.strip() else ""
         raise DeploymentError(
-            f"resource {spec.key!r}: container {spec.image!r} {what}{shown}",
+            f"resource {spec.key!r}: the container (image {spec.image}) {what}{shown}",
             resource=spec.key,
             logs=logs,
         )

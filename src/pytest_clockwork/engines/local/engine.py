@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_clockwork.engines.base import Engine, Task
@@ -46,7 +48,7 @@ class LocalEngine(Engine):
             spec = task.spec
             assert isinstance(spec, CustomSpec) and spec.resource is not None
             context = SpecContext(rootdir=self.session.rootdir, key=spec.key)
-            return dict(spec.resource.create(context))
+            return _created(spec.resource, context)
         return {}
 
     def planned(self, task: Task) -> dict[str, list[str]]:
@@ -77,6 +79,41 @@ class LocalEngine(Engine):
             self.containers.reuse(task)
         elif task.spec.kind == "git":
             self.files.pull(task)
+
+
+def _created(resource: Resource, context: SpecContext) -> dict[str, Any]:
+    """What a custom resource's ``create()`` returned, or an error that points at it."""
+    name = f"{type(resource).__name__}.create()"
+    try:
+        outputs = resource.create(context)
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        where = _user_frame(exc)
+        raise DeploymentError(
+            f"resource {context.key!r}: {name} raised {type(exc).__name__}: {exc}{where}; "
+            "fix create() (the resource's outputs are what it returns)",
+            resource=context.key,
+        ) from exc
+    if not isinstance(outputs, Mapping):
+        raise DeploymentError(
+            f"resource {context.key!r}: {name} returned {outputs!r}, not a dict of outputs: "
+            'return one, e.g. {"url": ...} (an empty dict when there is nothing to give)',
+            resource=context.key,
+        )
+    return dict(outputs)
+
+
+def _user_frame(exc: BaseException) -> str:
+    """`` (at conftest.py:12)``: the innermost frame of the user's code, if any."""
+    import traceback
+
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if "pytest_clockwork" not in Path(frame.filename).parts
+    ]
+    return f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
 
 
 def _custom_resource(record: ResourceRecord) -> Resource:

@@ -96,17 +96,18 @@ class FileDriver:
         if spec.branch:
             command += ["--branch", spec.branch]
         command += ["--", spec.repo_url, str(spec.dest)]
-        self._git(spec.key, command)
+        fix = "check repo_url" + (" and branch" if spec.branch else "")
+        self._git(spec.key, command, fix)
         return {"path": str(spec.dest)}
 
     def pull(self, task: Task) -> None:
         """``git pull`` a reused clone when the resource asks for it."""
         spec = task.spec
         if isinstance(spec, GitSpec) and spec.pull:
-            self._git(spec.key, ["git", "-C", str(spec.dest), "pull", "--quiet"])
+            self._git(spec.key, ["git", "-C", str(spec.dest), "pull", "--quiet"], "set pull=False")
 
     @staticmethod
-    def _git(key: str, command: list[str]) -> None:
+    def _git(key: str, command: list[str], fix: str) -> None:
         try:
             done = subprocess.run(command, capture_output=True, text=True, check=False)
         except FileNotFoundError:
@@ -116,7 +117,7 @@ class FileDriver:
             ) from None
         if done.returncode != 0:
             raise DeploymentError(
-                f"resource {key!r}: {' '.join(command[:3])} failed: {done.stderr.strip()}",
+                f"resource {key!r}: {' '.join(command[:3])} failed ({fix}): {done.stderr.strip()}",
                 resource=key,
             )
 

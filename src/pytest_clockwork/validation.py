@@ -1,0 +1,53 @@
+"""Checks shared by the declaration models: what a misspelt or mis-shaped argument gets.
+
+pydantic's own messages for these ("Extra inputs are not permitted", or a model iterated
+as if it were a list) say what is wrong but not what was meant; these say both.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+
+def check_arguments(model: type[BaseModel], data: Any) -> Any:
+    """Refuse unknown fields (naming the closest known one) and a single value given
+    where a field takes a list. Use as a ``model_validator(mode="before")``.
+
+    Raises:
+        ValueError: Naming the argument, and what to write instead.
+    """
+    if not isinstance(data, dict):
+        return data
+    fields = model.model_fields
+    for name, value in data.items():
+        if name not in fields:
+            close = [field for field in fields if str(name) in field or field in str(name)]
+            close = close or difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}=...?" if close else "it takes no such argument"
+            raise ValueError(
+                f"{model.__name__} has no field {name!r}: {hint} (its fields: "
+                f"{', '.join(sorted(fields))})"
+            )
+        if _takes_a_list(fields[name].annotation) and not isinstance(value, list | tuple | None):
+            raise ValueError(f"{name} takes a list: write {name}=[{_shown(value)}]")
+    return data
+
+
+def _takes_a_list(annotation: Any) -> bool:
+    """Whether the field takes only lists (or ``None``): ``list[Port] | None`` does,
+    ``str | list[str]`` does not."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        return all(_takes_a_list(member) for member in members)
+    return get_origin(annotation) is list
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return f"{type(value).__name__}(...)"
+    text = repr(value)
+    return text if len(text) <= 40 else "..."
