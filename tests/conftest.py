@@ -1,13 +1,26 @@
-"""Shared fixtures: a real Docker engine (or a skip), the test image, inner sessions."""
+"""Shared fixtures and rules: the ``docker`` marker, the engine pinned, inner sessions.
+
+Hermetic by construction:
+
+- A test that needs a container engine carries the ``docker`` marker (``pytest -m docker``
+  and ``-m "not docker"`` select the group). It is skipped when no engine answers, unless
+  ``CLOCKWORK_REQUIRE_DOCKER`` is set: then it fails, saying so. A test that uses the
+  ``docker_client`` or ``leftovers`` fixture without the marker fails, saying to add it.
+- Every test runs with ``CW_ENGINE=local``, so its inner sessions (in-process pytester
+  runs and subprocesses alike) deploy with the local engine whether or not a ``pulumi``
+  executable is installed. A test of ``auto`` or ``pulumi`` removes or overrides it and
+  makes its own PATH (``tests/support/harness.py``: ``without_pulumi``, ``fake_pulumi``).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # Loaded once here so that pytester's in-process sessions (which restore sys.modules
 # after each run) do not import pydantic models, settings and engines again every time.
@@ -21,28 +34,74 @@ import pytest_clockwork.reporting
 import pytest_clockwork.settings  # noqa: F401
 from tests.support.harness import IMAGE, ROOT, clockwork_objects
 
-REQUIRE_DOCKER = bool(os.environ.get("CLOCKWORK_REQUIRE_DOCKER"))
+DOCKER_FIXTURES = ("docker_client", "leftovers")
+"""Fixtures that need a container engine: a test that uses one must be marked ``docker``."""
 
 
-def _docker_client() -> Any | None:
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "docker: needs a container engine; skipped when no Docker engine answers, failed "
+        "instead when CLOCKWORK_REQUIRE_DOCKER is set",
+    )
+
+
+@functools.cache
+def _docker() -> tuple[Any | None, str]:
+    """A client of the Docker engine that answers, or ``None`` and why (asked once)."""
     try:
         import docker
 
         client = docker.from_env(timeout=30)
         client.ping()
-    except Exception:
-        return None
-    return client
+    except Exception as exc:
+        where = os.environ.get("DOCKER_HOST", "the default socket")
+        return None, f"{where}: {type(exc).__name__}: {exc}"
+    return client, ""
+
+
+def _without_docker(why: str) -> NoReturn:
+    """Skip the running test, or fail it when CLOCKWORK_REQUIRE_DOCKER is set."""
+    if os.environ.get("CLOCKWORK_REQUIRE_DOCKER"):
+        pytest.fail(
+            f"CLOCKWORK_REQUIRE_DOCKER is set but no Docker engine answers ({why}): start "
+            "Docker (or point DOCKER_HOST at one), or unset CLOCKWORK_REQUIRE_DOCKER to skip "
+            "the tests marked docker",
+            pytrace=False,
+        )
+    pytest.skip(f"no Docker engine answers ({why}); set CLOCKWORK_REQUIRE_DOCKER=1 to fail")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The ``docker`` marker's rule, before any fixture is set up."""
+    marked = item.get_closest_marker("docker") is not None
+    if not marked:
+        used = [name for name in DOCKER_FIXTURES if name in getattr(item, "fixturenames", ())]
+        if used:
+            pytest.fail(
+                f"{item.nodeid} uses {', '.join(used)} but is not marked docker: add "
+                "@pytest.mark.docker (or pytestmark = pytest.mark.docker in its module)",
+                pytrace=False,
+            )
+        return
+    client, why = _docker()
+    if client is None:
+        _without_docker(why)
+
+
+@pytest.fixture(autouse=True)
+def _local_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inner sessions deploy with the local engine, whatever is installed (see above)."""
+    monkeypatch.setenv("CW_ENGINE", "local")
 
 
 @pytest.fixture(scope="session")
 def docker_client() -> Any:
     """A Docker client with the test image present; skips (or fails in CI) without one."""
-    client = _docker_client()
+    client, why = _docker()
     if client is None:
-        if REQUIRE_DOCKER:
-            pytest.fail("CLOCKWORK_REQUIRE_DOCKER is set but no Docker engine answers")
-        pytest.skip("no Docker engine (set CLOCKWORK_REQUIRE_DOCKER=1 to make this an error)")
+        _without_docker(why)
     try:
         client.images.get(IMAGE)
     except Exception:

@@ -66,6 +66,7 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
     return found
 
 
+@pytest.mark.docker
 def test_each_built_in_passes_and_fails(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:
@@ -110,6 +111,7 @@ def test_each_built_in_passes_and_fails(
     assert leftovers()["containers"] == []
 
 
+@pytest.mark.docker
 def test_a_failing_check_ends_near_its_timeout(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:
@@ -170,6 +172,7 @@ def test_items_in_a_subdirectory_and_last_failed(pytester: pytest.Pytester, decl
     result.stdout.fnmatch_lines(["run-last-failure: rerun previous 1 failure*"])
 
 
+@pytest.mark.docker
 def test_evaluate_a_kept_environment(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:
@@ -267,6 +270,59 @@ def test_assertion_argument_errors() -> None:
         HealthcheckAssert(port=80, timeout=0)
 
 
+def test_assertions_fit_the_resource_types_they_name_and_their_subclasses() -> None:
+    from pytest_clockwork import (
+        Assertion,
+        ContainerResource,
+        ContainerRunningAssert,
+        DockerResource,
+        FileExistsAssert,
+        FileResource,
+        GitRepoResource,
+        HealthcheckAssert,
+        PortAccessibleAssert,
+        Resource,
+    )
+
+    class Notes(FileResource):
+        """A user's own kind of file."""
+
+    class Bucket(Resource):
+        """A user's own resource type."""
+
+    class BucketIsEmpty(Assertion):
+        resource_types = (Bucket,)
+
+        def check(self, resource: Resource) -> None:
+            pass
+
+    web, notes, repo = (
+        DockerResource(image="x", ports=["80"]),
+        Notes(content="x"),
+        GitRepoResource(repo_url="https://example.com/r.git"),
+    )
+    assert ContainerRunningAssert.resource_types == (ContainerResource,)
+    assert FileExistsAssert.resource_types == (FileResource, GitRepoResource)
+    assert [FileExistsAssert().fits(r) for r in (web, notes, repo)] == [False, True, True]
+    assert ContainerRunningAssert().misfit(notes) == "it checks containers"
+    assert FileExistsAssert().misfit(web) == "it checks files and repositories"
+    assert HealthcheckAssert(port=80).fits(web) and not HealthcheckAssert(port=80).fits(notes)
+    assert HealthcheckAssert(url="http://x").fits(notes)
+    assert PortAccessibleAssert(port=5, host="h").fits(notes)
+    assert BucketIsEmpty().misfit(web) == "it checks Bucket"
+    assert BucketIsEmpty().fits(Bucket(name="b"))
+
+
+def test_resource_types_are_classes_not_names() -> None:
+    from pytest_clockwork import Assertion
+
+    with pytest.raises(TypeError, match=r"resource classes .* not their names \['FileResource'\]"):
+
+        class Named(Assertion):
+            resource_types = ("FileResource",)  # type: ignore[assignment]
+
+
+@pytest.mark.docker
 def test_assertion_items_under_xdist(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:

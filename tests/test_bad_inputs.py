@@ -45,6 +45,8 @@ def bad(
 ) -> Any:
     """A bad input: pytest must refuse it clearly (``fields``: those of :class:`Case`)."""
     marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
+    if fields.get("docker"):
+        marks.append(pytest.mark.docker)  # it deploys containers, or checks none is left
     return pytest.param(Case(conftest=conftest, **fields), id=case_id, marks=marks)
 
 

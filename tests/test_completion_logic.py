@@ -20,7 +20,7 @@ from pytest_clockwork import (
 from pytest_clockwork.completion.lockfile import Lockfile
 from pytest_clockwork.completion.output import output_model
 from pytest_clockwork.completion.service import complete_resources
-from support.completion import Scripted, clean_env, deployment
+from support.completion import Scripted, catalog, clean_env
 
 SEED_SQL = "CREATE TABLE users (name text);\nINSERT INTO users VALUES ('a'), ('b'), ('c');\n"
 
@@ -60,7 +60,7 @@ def test_user_values_are_never_replaced(tmp_path: Path) -> None:
 
     scripted = Scripted(answer)
     with pytest.raises(CompletionError) as info:
-        complete_resources(deployment(tmp_path, {"api": api}), ["api"], model=scripted.model)
+        complete_resources(catalog(tmp_path, {"api": api}), ["api"], model=scripted.model)
     assert scripted.calls[0].fields == ["ports"]
     assert "image = 'nginx:latest'" in scripted.calls[1].feedback
     assert "given by the developer and fixed" in scripted.calls[1].feedback
@@ -70,7 +70,7 @@ def test_user_values_are_never_replaced(tmp_path: Path) -> None:
         return {"ports": ["8000"]} if attempt > 1 else answer(fields, prompt, attempt)
 
     scripted = Scripted(polite)
-    done = complete_resources(deployment(tmp_path, {"api": api}), ["api"], model=scripted.model)
+    done = complete_resources(catalog(tmp_path, {"api": api}), ["api"], model=scripted.model)
     assert done["api"].image == "myapi:dev"
     assert done["api"].env_vars == {"MODE": "test"}
     assert done["api"].ports == ["8000"]
@@ -82,7 +82,7 @@ def test_completed_resource_keeps_its_place_in_the_graph(tmp_path: Path) -> None
     api = DockerResource(description="the API", image="myapi:dev", ports=["8000"]).connect(db)
     scripted = Scripted(lambda fields, prompt, n: {"env_vars": {"DATABASE_URL": "postgres://db"}})
     done = complete_resources(
-        deployment(tmp_path, {"db": db, "api": api}), ["api"], model=scripted.model
+        catalog(tmp_path, {"db": db, "api": api}), ["api"], model=scripted.model
     )
     assert done["api"] is not api
     assert done["api"].key == "api"
@@ -113,7 +113,7 @@ def test_unsafe_file_proposals_are_rejected_and_retried(
         return {**good, **bad} if attempt == 1 else good
 
     scripted = Scripted(answer)
-    done = complete_resources(deployment(tmp_path, {"seed": seed}), ["seed"], model=scripted.model)
+    done = complete_resources(catalog(tmp_path, {"seed": seed}), ["seed"], model=scripted.model)
     assert len(scripted.calls) == 2
     assert reason in scripted.calls[1].feedback
     completed = done["seed"]
@@ -129,7 +129,7 @@ def test_privileged_proposal_is_rejected_and_retried(tmp_path: Path) -> None:
         return {**values, "privileged": True} if attempt == 1 else values
 
     scripted = Scripted(answer)
-    done = complete_resources(deployment(tmp_path, {"box": box}), ["box"], model=scripted.model)
+    done = complete_resources(catalog(tmp_path, {"box": box}), ["box"], model=scripted.model)
     assert "privileged" not in scripted.calls[0].fields
     assert "privileged = True" in scripted.calls[1].feedback
     assert "never lets a model set this" in scripted.calls[1].feedback
@@ -143,7 +143,7 @@ def test_a_class_that_makes_privileged_completable_is_refused(tmp_path: Path) ->
     risky = Risky(description="anything", image="busybox:1.36")
     scripted = Scripted(lambda fields, prompt, n: {"ports": [], "env_vars": {}})
     with pytest.raises(CompletionError, match="never lets a model set it") as info:
-        complete_resources(deployment(tmp_path, {"risky": risky}), ["risky"], model=scripted.model)
+        complete_resources(catalog(tmp_path, {"risky": risky}), ["risky"], model=scripted.model)
     assert "'risky'" in str(info.value) and "Risky" in str(info.value)
     assert scripted.calls == []
 
@@ -155,7 +155,7 @@ def test_low_host_ports_are_rejected(tmp_path: Path) -> None:
         return {"ports": ["80:80"] if attempt == 1 else ["80"], "env_vars": {}}
 
     scripted = Scripted(answer)
-    done = complete_resources(deployment(tmp_path, {"web": web}), ["web"], model=scripted.model)
+    done = complete_resources(catalog(tmp_path, {"web": web}), ["web"], model=scripted.model)
     assert "pins host port 80, below 1024" in scripted.calls[1].feedback
     assert done["web"].ports == ["80"]  # type: ignore[attr-defined]
 
@@ -167,7 +167,7 @@ def test_retry_exhaustion_names_resource_field_and_value(
     seed = FileResource(description="SQL that creates 3 users")
     scripted = Scripted(lambda fields, prompt, n: {**seed_answer(fields, prompt, n), "mode": "666"})
     with pytest.raises(CompletionError) as info:
-        complete_resources(deployment(tmp_path, {"seed": seed}), ["seed"], model=scripted.model)
+        complete_resources(catalog(tmp_path, {"seed": seed}), ["seed"], model=scripted.model)
     message = str(info.value)
     assert len(scripted.calls) == 3
     assert "resource 'seed'" in message
@@ -180,7 +180,7 @@ def test_a_proposal_of_the_wrong_type_is_retried_then_named(tmp_path: Path) -> N
     seed = FileResource(description="SQL that creates 3 users")
     scripted = Scripted(lambda fields, prompt, n: {**seed_answer(fields, prompt, n), "content": 7})
     with pytest.raises(CompletionError) as info:
-        complete_resources(deployment(tmp_path, {"seed": seed}), ["seed"], model=scripted.model)
+        complete_resources(catalog(tmp_path, {"seed": seed}), ["seed"], model=scripted.model)
     assert len(scripted.calls) == 4  # the default: 3 retries
     assert "content = 7" in str(info.value)
 
@@ -199,7 +199,7 @@ def test_connection_context_is_in_the_prompt(tmp_path: Path) -> None:
 
     scripted = Scripted(answer)
     done = complete_resources(
-        deployment(tmp_path, {"db": db, "api": api}), ["api"], model=scripted.model
+        catalog(tmp_path, {"db": db, "api": api}), ["api"], model=scripted.model
     )
     db_prompt, api_prompt = (call.prompt for call in scripted.calls)
     assert "Resource 'db'" in db_prompt
@@ -230,7 +230,7 @@ def test_composites_complete_in_two_phases(tmp_path: Path) -> None:
         return {"content": f"<p>{page}</p>", "directory": "site", "mode": "644"}
 
     scripted = Scripted(answer)
-    done = complete_resources(deployment(tmp_path, {"web": web}), ["web"], model=scripted.model)
+    done = complete_resources(catalog(tmp_path, {"web": web}), ["web"], model=scripted.model)
     parent, *children = scripted.calls
     # Phase 1: the composite sees its children's descriptions.
     assert "Resource 'web'" in parent.prompt
@@ -254,7 +254,7 @@ def test_a_blank_parent_and_sibling_are_shown_to_each_child(tmp_path: Path) -> N
         FileResource(name="b.txt", description="the opening hours"),
     )
     scripted = Scripted(lambda f, p, n: {"content": "9-17", "directory": "x", "mode": "644"})
-    complete_resources(deployment(tmp_path, {"app": app}), ["app"], model=scripted.model)
+    complete_resources(catalog(tmp_path, {"app": app}), ["app"], model=scripted.model)
     (call,) = scripted.calls
     assert "a bakery website" in call.prompt and '"content": "fixed"' in call.prompt
 
@@ -268,7 +268,7 @@ def test_independent_resources_complete_concurrently_within_the_bound(
     monkeypatch.setenv("CW_COMPLETION_CONCURRENCY", "2")
     files = {f"f{n}": FileResource(description=f"file number {n}") for n in range(4)}
     scripted = Scripted(seed_answer, gate_at=2)
-    done = complete_resources(deployment(tmp_path, dict(files)), list(files), model=scripted.model)
+    done = complete_resources(catalog(tmp_path, dict(files)), list(files), model=scripted.model)
     assert len(done) == 4
     assert scripted.most_in_flight == 2
 
@@ -281,10 +281,10 @@ def test_the_lock_answers_without_a_model(tmp_path: Path) -> None:
         return {"seed": FileResource(description="SQL that creates 3 users", directory="db")}
 
     scripted = Scripted(seed_answer)
-    first = complete_resources(deployment(tmp_path, declare()), ["seed"], model=scripted.model)
+    first = complete_resources(catalog(tmp_path, declare()), ["seed"], model=scripted.model)
     text = (tmp_path / "clockwork.lock").read_text()
 
-    later = deployment(tmp_path, declare())
+    later = catalog(tmp_path, declare())
     again = complete_resources(later, ["seed"])  # no model, no key: the lock answers
     assert again["seed"] == first["seed"]
     assert (tmp_path / "clockwork.lock").read_text() == text
@@ -301,7 +301,7 @@ def test_the_lock_is_stable_reviewable_json(tmp_path: Path) -> None:
         "alpha": FileResource(description="a"),
     }
     complete_resources(
-        deployment(tmp_path, resources), ["zeta", "alpha"], model=Scripted(seed_answer).model
+        catalog(tmp_path, resources), ["zeta", "alpha"], model=Scripted(seed_answer).model
     )
     text = (tmp_path / "clockwork.lock").read_text()
     data = json.loads(text)
@@ -315,20 +315,20 @@ def test_the_lock_is_stable_reviewable_json(tmp_path: Path) -> None:
 
 def test_a_changed_declaration_is_not_served_from_a_stale_entry(tmp_path: Path) -> None:
     complete_resources(
-        deployment(tmp_path, {"seed": FileResource(description="SQL that creates 3 users")}),
+        catalog(tmp_path, {"seed": FileResource(description="SQL that creates 3 users")}),
         ["seed"],
         model=Scripted(seed_answer).model,
     )
     changed = {"seed": FileResource(description="SQL that creates 5 users")}
     with pytest.raises(CompletionError) as info:
-        complete_resources(deployment(tmp_path, changed), ["seed"])
+        complete_resources(catalog(tmp_path, changed), ["seed"])
     message = str(info.value)
     assert "'seed'" in message
     assert 'description: "SQL that creates 3 users" → "SQL that creates 5 users"' in message
     assert "CW_API_KEY" in message
 
     scripted = Scripted(lambda f, p, n: {**seed_answer(f, p, n), "content": "five"})
-    done = complete_resources(deployment(tmp_path, changed), ["seed"], model=scripted.model)
+    done = complete_resources(catalog(tmp_path, changed), ["seed"], model=scripted.model)
     assert done["seed"].content == "five"  # type: ignore[attr-defined]
     assert "5 users" in scripted.calls[0].prompt
 
@@ -337,9 +337,9 @@ def test_refresh_asks_again_even_when_the_lock_matches(tmp_path: Path) -> None:
     def declare() -> dict[str, Any]:
         return {"seed": FileResource(description="SQL that creates 3 users")}
 
-    complete_resources(deployment(tmp_path, declare()), ["seed"], model=Scripted(seed_answer).model)
+    complete_resources(catalog(tmp_path, declare()), ["seed"], model=Scripted(seed_answer).model)
     scripted = Scripted(lambda f, p, n: {**seed_answer(f, p, n), "content": "fresh"})
-    refreshed = deployment(tmp_path, declare(), refresh=True)
+    refreshed = catalog(tmp_path, declare(), refresh=True)
     done = complete_resources(refreshed, ["seed"], model=scripted.model)
     assert len(scripted.calls) == 1
     assert done["seed"].content == "fresh"  # type: ignore[attr-defined]
@@ -367,7 +367,7 @@ def test_ci_makes_the_lock_read_only(
     if ci is not None:
         monkeypatch.setenv("CI", ci)
     scripted = Scripted(seed_answer)
-    target = deployment(tmp_path, {"seed": FileResource(description="x")}, lock=lock_option)
+    target = catalog(tmp_path, {"seed": FileResource(description="x")}, lock=lock_option)
     if asks:
         complete_resources(target, ["seed"], model=scripted.model)
         assert len(scripted.calls) == 1
@@ -381,25 +381,25 @@ def test_ci_makes_the_lock_read_only(
 
 def test_attaching_works_from_the_lock_only(tmp_path: Path) -> None:
     scripted = Scripted(seed_answer)
-    attach = deployment(tmp_path, {"seed": FileResource(description="x")}, apply=False)
+    attach = catalog(tmp_path, {"seed": FileResource(description="x")}, apply=False)
     with pytest.raises(LockfileError, match="without --clockwork-apply"):
         complete_resources(attach, ["seed"], model=scripted.model)
     assert scripted.calls == []
     complete_resources(
-        deployment(tmp_path, {"seed": FileResource(description="x")}),
+        catalog(tmp_path, {"seed": FileResource(description="x")}),
         ["seed"],
         model=scripted.model,
     )
-    attach = deployment(tmp_path, {"seed": FileResource(description="x")}, apply=False)
+    attach = catalog(tmp_path, {"seed": FileResource(description="x")}, apply=False)
     assert complete_resources(attach, ["seed"])["seed"].content == SEED_SQL  # type: ignore[attr-defined]
 
 
 def test_entries_of_other_resources_stay_in_the_lock(tmp_path: Path) -> None:
     both = {"a": FileResource(description="a"), "b": FileResource(description="b")}
-    complete_resources(deployment(tmp_path, both), ["a", "b"], model=Scripted(seed_answer).model)
+    complete_resources(catalog(tmp_path, both), ["a", "b"], model=Scripted(seed_answer).model)
     before = lock_data(tmp_path)["resources"]["b"]
     only_a = {"a": FileResource(description="a, changed")}
-    complete_resources(deployment(tmp_path, only_a), ["a"], model=Scripted(seed_answer).model)
+    complete_resources(catalog(tmp_path, only_a), ["a"], model=Scripted(seed_answer).model)
     after = lock_data(tmp_path)["resources"]
     assert after["b"] == before
     assert after["a"]["seen"]["description"] == "a, changed"
@@ -409,12 +409,12 @@ def test_a_hand_edited_unsafe_value_in_the_lock_is_refused(tmp_path: Path) -> No
     def declare() -> dict[str, Any]:
         return {"seed": FileResource(description="x")}
 
-    complete_resources(deployment(tmp_path, declare()), ["seed"], model=Scripted(seed_answer).model)
+    complete_resources(catalog(tmp_path, declare()), ["seed"], model=Scripted(seed_answer).model)
     data = lock_data(tmp_path)
     data["resources"]["seed"]["values"]["directory"] = "../../outside"
     (tmp_path / "clockwork.lock").write_text(json.dumps(data))
     with pytest.raises(LockfileError, match="safety policy refuses: directory") as info:
-        complete_resources(deployment(tmp_path, declare()), ["seed"])
+        complete_resources(catalog(tmp_path, declare()), ["seed"])
     assert "'seed'" in str(info.value)
 
 
@@ -427,7 +427,7 @@ def test_a_conflicted_lock_is_a_clear_error(tmp_path: Path) -> None:
 def test_no_key_is_a_clear_error_naming_the_resources(tmp_path: Path) -> None:
     resources = {"a": FileResource(description="a"), "b": FileResource(description="b")}
     with pytest.raises(CompletionError) as info:
-        complete_resources(deployment(tmp_path, resources), ["a", "b"])
+        complete_resources(catalog(tmp_path, resources), ["a", "b"])
     message = str(info.value)
     assert "resources 'a', 'b' need AI completion" in message
     assert "no API key is set for https://openrouter.ai/api/v1" in message
@@ -437,7 +437,7 @@ def test_no_key_is_a_clear_error_naming_the_resources(tmp_path: Path) -> None:
 
 def test_nothing_to_complete_needs_no_lock(tmp_path: Path) -> None:
     plain = {"a": FileResource(content="given"), "b": DockerResource(image="busybox:1.36")}
-    done = complete_resources(deployment(tmp_path, plain, lock="readonly"), ["a", "b"])
+    done = complete_resources(catalog(tmp_path, plain, lock="readonly"), ["a", "b"])
     assert done == plain
     assert not (tmp_path / "clockwork.lock").exists()
 
@@ -468,7 +468,7 @@ def test_concurrent_sessions_complete_a_resource_once(
 
     def session(name: str) -> None:
         seed = FileResource(description="SQL that creates 3 users")
-        target = deployment(tmp_path, {"seed": seed})
+        target = catalog(tmp_path, {"seed": seed})
         results[name] = complete_resources(target, ["seed"], model=scripted.model)["seed"]
 
     workers = [threading.Thread(target=session, args=(name,)) for name in ("gw0", "gw1")]
@@ -486,7 +486,7 @@ def test_cyclic_completions_are_refused(tmp_path: Path) -> None:
     web.connect(page)  # web would wait for page, which waits for web (its parent)
     with pytest.raises(DependencyCycleError, match="web → web.page.html → web"):
         complete_resources(
-            deployment(tmp_path, {"web": web}), ["web"], model=Scripted(seed_answer).model
+            catalog(tmp_path, {"web": web}), ["web"], model=Scripted(seed_answer).model
         )
 
 
@@ -520,9 +520,9 @@ def test_the_lock_holds_in_another_checkout_and_ignores_declaration_order(
     there.mkdir()
     scripted = Scripted(lambda fields, prompt, n: {"ports": ["8000"]})
     first = complete_resources(
-        deployment(here, declare({"A": "1", "B": "2"})), ["api"], model=scripted.model
+        catalog(here, declare({"A": "1", "B": "2"})), ["api"], model=scripted.model
     )
     (there / "clockwork.lock").write_bytes((here / "clockwork.lock").read_bytes())
-    again = complete_resources(deployment(there, declare({"B": "2", "A": "1"})), ["api"])
+    again = complete_resources(catalog(there, declare({"B": "2", "A": "1"})), ["api"])
     assert again["api"] == first["api"]
     assert len(scripted.calls) == 1

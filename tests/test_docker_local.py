@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.docker
+
 
 def test_container_fixture_serves_http_on_a_free_port(
     pytester: pytest.Pytester, declare: Any, leftovers: Any

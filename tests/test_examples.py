@@ -38,6 +38,7 @@ def test_quickstart_without_apply_says_how(tmp_path: Path) -> None:
     assert "is not deployed in stack 'default': run pytest with --clockwork-apply" in done.stdout
 
 
+@pytest.mark.docker
 def test_docker_web(tmp_path: Path, docker_client: Any) -> None:
     done = _run_example("docker-web", tmp_path, "--clockwork-apply")
     assert done.returncode == 0, done.stdout + done.stderr

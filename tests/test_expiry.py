@@ -20,6 +20,7 @@ def _records(pytester: pytest.Pytester, stack: str = "default") -> list[dict[str
     return list(json.loads(path.read_text())["records"].values()) if path.exists() else []
 
 
+@pytest.mark.docker
 def test_ttl_destroys_a_kept_container_with_nobody_running_pytest(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.harness import eventually, run_subprocess
 
+pytestmark = pytest.mark.docker
+
 SLOW_DEPLOY = """
 stuck = DockerResource(
     image=IMAGE,

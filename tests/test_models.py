@@ -201,13 +201,3 @@ def test_users_subclass_resource_and_assertion() -> None:
     assert bucket.assertions[0].label == "always"
     with pytest.raises(NotImplementedError, match="implement create"):
         bucket.create(ctx("b"))
-
-
-def test_the_public_names_are_all_exported_and_load() -> None:
-    import pytest_clockwork
-
-    assert sorted(pytest_clockwork.__all__) == sorted(pytest_clockwork._EXPORTS)
-    for name in pytest_clockwork.__all__:
-        assert getattr(pytest_clockwork, name).__name__ == name
-    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        pytest_clockwork.Nope  # noqa: B018

@@ -18,6 +18,8 @@ from pytest_clockwork.engines.base import SessionInfo
 from pytest_clockwork.state import StateStore, root_id
 from pytest_clockwork.teardown import sweep_containers
 
+pytestmark = pytest.mark.docker
+
 
 @pytest.fixture
 def users_network(docker_client: Any) -> Iterator[str]:

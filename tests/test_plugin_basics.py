@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.harness import fake_pulumi, without_pulumi
+
 
 def test_help_shows_the_clockwork_group(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
@@ -52,12 +54,31 @@ def test_resources_become_session_fixtures(pytester: pytest.Pytester, declare: A
     assert not (pytester.path / "scratch").exists()
 
 
-def test_header_names_engine_stack_and_count(pytester: pytest.Pytester, declare: Any) -> None:
+def test_header_names_engine_stack_and_count(
+    pytester: pytest.Pytester, declare: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CW_ENGINE")  # auto, on a machine without the Pulumi CLI
+    without_pulumi(monkeypatch, tmp_path)
     declare('a = FileResource(content="x")\nb = FileResource(content="y")\n')
     pytester.makepyfile(test_x="def test_x(): pass")
     result = pytester.runpytest("--clockwork-stack", "ci")
     result.stdout.fnmatch_lines(
         ["clockwork: engine local (auto: no Pulumi CLI found), stack 'ci', 2 resources declared"]
+    )
+
+
+def test_auto_picks_a_pulumi_cli_on_path(
+    pytester: pytest.Pytester, declare: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CW_ENGINE")
+    without_pulumi(monkeypatch, tmp_path)
+    cli = fake_pulumi(tmp_path / "bin")  # on the PATH without_pulumi made
+    declare('a = FileResource(content="x")\n')
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [f"clockwork: engine pulumi (auto: Pulumi CLI found at {cli}), stack 'default', *"]
     )
 
 
@@ -335,9 +356,9 @@ def test_apply_from_ini(pytester: pytest.Pytester, declare: Any) -> None:
 
 
 def test_pulumi_engine_without_cli_is_a_usage_error(
-    pytester: pytest.Pytester, declare: Any, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, declare: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("PULUMI_HOME", str(pytester.path / "no-pulumi"))
+    without_pulumi(monkeypatch, tmp_path)
     declare('a = FileResource(content="x")\n')
     pytester.makepyfile(test_x="def test_x(a): pass")
     result = pytester.runpytest("--clockwork-apply", "--clockwork-engine", "pulumi")

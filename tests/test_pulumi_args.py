@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -22,7 +23,17 @@ from pytest_clockwork import (
     SpecContext,
 )
 from pytest_clockwork.engines.pulumi.args import Entry, Facts, go_duration, port_args
-from pytest_clockwork.specs import CustomSpec, spec_from_json
+from pytest_clockwork.notation import PortMapping
+from pytest_clockwork.specs import (
+    ContainerSpec,
+    CustomSpec,
+    FileSpec,
+    GitSpec,
+    HealthcheckSpec,
+    Spec,
+    VolumeSpec,
+    spec_from_json,
+)
 
 ROOT = Path("/srv/project")
 
@@ -170,3 +181,122 @@ def test_a_custom_resource_whose_class_is_gone_cannot_be_rebuilt() -> None:
 
     with pytest.raises(DeploymentError, match="cannot find its class Queue"):
         spec_from_json(data)
+
+
+_TEXT = st.text(max_size=12)
+_SECONDS = st.floats(0, 1e6, allow_nan=False) | st.integers(0, 1000)
+_PATHS = st.builds(Path, _TEXT)
+_HEALTHCHECKS = st.builds(
+    HealthcheckSpec,
+    test=st.builds(
+        lambda form, first, rest: (form, first, *rest),
+        st.sampled_from(["CMD", "CMD-SHELL"]),
+        _TEXT.filter(str.strip),
+        st.lists(_TEXT, max_size=2),
+    ),
+    interval=_SECONDS,
+    timeout=_SECONDS,
+    retries=st.integers(0, 10),
+    start_period=_SECONDS,
+)
+
+
+@st.composite
+def _container_specs(draw: st.DrawFn) -> ContainerSpec:
+    env = draw(st.dictionaries(_TEXT, _TEXT, max_size=4))
+    secret = st.lists(st.sampled_from(sorted(env)), unique=True) if env else st.just([])
+    commands = st.none() | st.lists(_TEXT, max_size=3).map(tuple)
+    return ContainerSpec(
+        key=draw(_TEXT),
+        name=draw(_TEXT),
+        image=draw(_TEXT),
+        command=draw(commands),
+        entrypoint=draw(commands),
+        env=env,
+        ports=tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        PortMapping,
+                        container_port=st.integers(1, 65535),
+                        protocol=st.sampled_from(["tcp", "udp", "sctp"]),
+                        host_port=st.none() | st.integers(1, 65535),
+                        host_ip=st.none() | _TEXT,
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
+        volumes=tuple(
+            draw(st.lists(st.builds(VolumeSpec, _TEXT, _TEXT, st.booleans(), st.booleans())))
+        ),
+        networks=tuple(draw(st.lists(_TEXT, max_size=3))),
+        labels=draw(st.dictionaries(_TEXT, _TEXT, max_size=3)),
+        must_run=draw(st.booleans()),
+        restart=draw(st.none() | _TEXT),
+        healthcheck=draw(st.none() | _HEALTHCHECKS),
+        user=draw(st.none() | _TEXT),
+        working_dir=draw(st.none() | _TEXT),
+        init=draw(st.booleans()),
+        privileged=draw(st.booleans()),
+        start_timeout=draw(_SECONDS),
+        wait_for_ports=draw(st.booleans()),
+        runtime=draw(st.sampled_from(["docker", "apple"])),
+        secret_env=tuple(draw(secret)),
+    )
+
+
+_SPECS = (
+    _container_specs()
+    | st.builds(
+        FileSpec,
+        key=_TEXT,
+        path=_PATHS,
+        content=_TEXT,
+        digest=st.just("") | _TEXT,
+        mode=st.integers(0, 0o7777),
+        overwrite=st.booleans(),
+    )
+    | st.builds(
+        GitSpec,
+        key=_TEXT,
+        repo_url=_TEXT,
+        dest=_PATHS,
+        branch=st.none() | _TEXT,
+        pull=st.booleans(),
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=_SPECS)
+def test_any_built_in_spec_survives_its_json_in_the_state(spec: Spec) -> None:
+    recorded = json.loads(json.dumps(spec.to_json()))  # as the state file holds it
+
+    rebuilt = spec_from_json(recorded)
+
+    assert type(rebuilt) is type(spec)
+    assert rebuilt.to_json() == spec.to_json()
+    assert rebuilt.fingerprint() == spec.fingerprint()
+    if not isinstance(spec, ContainerSpec) or not spec.secret_env:
+        assert rebuilt == spec  # a file's content is not recorded, and not compared
+    if isinstance(spec, FileSpec):
+        assert isinstance(rebuilt, FileSpec) and rebuilt.digest == spec.digest
+
+
+def test_a_record_written_before_a_field_existed_gets_its_default() -> None:
+    data = DockerResource(image="busybox", ports=["80"]).spec(SpecContext(ROOT, "c")).to_json()
+    for newer in ("secret_env", "wait_for_ports", "privileged", "healthcheck"):
+        del data[newer]
+
+    rebuilt = spec_from_json(data)
+
+    assert isinstance(rebuilt, ContainerSpec)
+    assert (rebuilt.secret_env, rebuilt.wait_for_ports, rebuilt.privileged) == ((), True, False)
+    assert rebuilt.ports == (PortMapping(80),) and rebuilt.healthcheck is None
+
+
+@pytest.mark.parametrize("kind", [None, "abstract", "bucket", ["container"]])
+def test_a_record_of_an_unknown_kind_is_a_value_error(kind: Any) -> None:
+    with pytest.raises(ValueError, match="unknown spec kind .* for resource 'x'"):
+        spec_from_json({"kind": kind, "key": "x"})

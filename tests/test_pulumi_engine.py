@@ -1,22 +1,20 @@
 """The Pulumi engine's decisions, with a double of the Automation API that acts like a stack.
 
-``FakePulumi`` stands in for ``pulumi.automation`` (the CLI is not installed): each
+``FakePulumi`` (tests/support/pulumi_doubles.py) stands in for ``pulumi.automation``: each
 ``up`` runs the engine's program under Pulumi's unit-test mocks, then does what Pulumi
 would with it: creates what is new, deletes what the program left out, replaces what
-changed. File and directory resources are really written by their dynamic providers,
+changed. File, directory and clone resources are really made by their dynamic providers,
 so what a test sees on disk is what the program asked for.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-import pulumi
 import pytest
 from pulumi import automation as auto
 
@@ -25,184 +23,23 @@ from pytest_clockwork import (
     DeploymentError,
     DockerResource,
     FileResource,
+    GitRepoResource,
     Resource,
 )
 from pytest_clockwork.engines.base import SessionInfo, Task
 from pytest_clockwork.engines.pulumi.args import Facts
 from pytest_clockwork.engines.pulumi.engine import PulumiEngine
 from pytest_clockwork.engines.pulumi.entries import FACTS, facts_of
-from pytest_clockwork.engines.pulumi.files import DirectoryProvider, FileProvider
-from pytest_clockwork.engines.pulumi.program import Program
 from pytest_clockwork.graph import ResourceGraph
+from pytest_clockwork.plan import Planner
 from pytest_clockwork.settings import ClockworkSettings
 from pytest_clockwork.specs import SpecContext
 from pytest_clockwork.state import ResourceRecord, StateStore, root_id
-from test_pulumi_program import DIRECTORY, FILE, Declared, PulumiMocks
+from tests.support.completion import catalog
+from tests.support.pulumi_doubles import FakePulumi, FakeStack
 
-PROVIDERS: dict[str, Callable[[], Any]] = {FILE: FileProvider, DIRECTORY: DirectoryProvider}
 SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 """How Pulumi marks a secret value in the inputs it is sent."""
-
-
-@dataclass
-class Held:
-    """A resource the fake stack holds."""
-
-    type: str
-    inputs: dict[str, Any]
-    outs: dict[str, Any]
-
-
-def _inputs(declared: Declared) -> dict[str, Any]:
-    return {k: v for k, v in declared.inputs.items() if k != "__provider"}
-
-
-class FakeStack:
-    """One stack of :class:`FakePulumi`: holds resources across ``up``s like Pulumi does."""
-
-    def __init__(self, api: FakePulumi, name: str) -> None:
-        self.api = api
-        self.name = name
-        self.program: Program | None = None
-        self.held: dict[str, Held] = {}
-        self.changes: list[dict[str, list[str]]] = []
-        self.workspace = SimpleNamespace(remove_stack=self._remove)
-
-    def _plan(self) -> tuple[dict[str, Any], dict[str, Declared], dict[str, list[str]]]:
-        assert self.program is not None
-        program = self.program
-        mocks = PulumiMocks()
-
-        def body() -> Any:
-            program()
-            return pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
-
-        exports = mocks.run(body)
-        declared = mocks.declared
-        changes: dict[str, list[str]] = {"create": [], "replace": [], "update": [], "same": []}
-        for name, wanted in declared.items():
-            changes[self._change(name, wanted)].append(name)
-        changes["delete"] = [name for name in self.held if name not in declared]
-        return exports, declared, changes
-
-    def _change(self, name: str, declared: Declared) -> str:
-        """What Pulumi does with ``name``: a dynamic provider's own diff decides for its
-        resources; other inputs are compared, except those the program ignores."""
-        held = self.held.get(name)
-        if held is None:
-            return "create"
-        inputs = _inputs(declared)
-        if declared.type in PROVIDERS:
-            diff = PROVIDERS[declared.type]().diff(name, dict(held.outs), dict(inputs))
-            return "replace" if diff.replaces else "update" if diff.changes else "same"
-        names = (set(held.inputs) | set(inputs)) - set(declared.ignore_changes)
-        return "replace" if any(held.inputs.get(n) != inputs.get(n) for n in names) else "same"
-
-    def _delete(self, name: str) -> None:
-        held = self.held.pop(name)
-        if held.type in PROVIDERS:
-            PROVIDERS[held.type]().delete(name, held.outs)
-
-    def _create(self, name: str, declared: Declared) -> None:
-        inputs = _inputs(declared)
-        outs = inputs
-        if declared.type in PROVIDERS:
-            created = PROVIDERS[declared.type]().create(dict(inputs))
-            outs = created.outs or {}
-        self.held[name] = Held(declared.type, inputs, outs)
-
-    def _update(self, name: str, declared: Declared) -> None:
-        held, inputs = self.held[name], _inputs(declared)
-        updated = PROVIDERS[declared.type]().update(name, dict(held.outs), dict(inputs))
-        self.held[name] = Held(declared.type, inputs, updated.outs or {})
-
-    def up(self, *, on_output: Any, on_error: Any, color: str) -> Any:
-        self.api.calls.append("up")
-        if self.api.before_up is not None:
-            self.api.before_up(self)
-        on_output(f"Updating ({self.name}):")
-        exports, declared, changes = self._plan()
-        try:
-            for name in reversed(changes["delete"]):
-                self._delete(name)
-            for name in declared:
-                if name in changes["replace"]:
-                    self._delete(name)
-                if name in changes["create"] or name in changes["replace"]:
-                    on_output(f"    + {declared[name].type} {name} creating")
-                    self._create(name, declared[name])
-                elif name in changes["update"]:
-                    self._update(name, declared[name])
-        except Exception as exc:
-            on_error(f"    error: {exc}")
-            raise auto.CommandError(auto.CommandResult("", str(exc), 1)) from None
-        self.changes.append(changes)
-        on_output(f"Resources: {len(changes['create'])} created")
-        return SimpleNamespace(
-            outputs={name: auto.OutputValue(value, False) for name, value in exports.items()}
-        )
-
-    def preview(self, *, on_output: Any, on_error: Any, color: str) -> Any:
-        self.api.calls.append("preview")
-        _, _, changes = self._plan()
-        return SimpleNamespace(change_summary={op: len(names) for op, names in changes.items()})
-
-    def destroy(self, *, on_output: Any, on_error: Any, color: str, remove: bool) -> Any:
-        self.api.calls.append("destroy")
-        for name in reversed(list(self.held)):
-            self._delete(name)
-        if remove:
-            self._remove(self.name)
-
-    def _remove(self, name: str) -> None:
-        self.api.calls.append("remove_stack")
-        self.api.stacks.pop(name, None)
-
-
-class FakePulumi:
-    """A double of ``pulumi.automation`` whose stacks act like Pulumi's (see the module)."""
-
-    LocalWorkspaceOptions = auto.LocalWorkspaceOptions
-    ProjectSettings = auto.ProjectSettings
-    ProjectBackend = auto.ProjectBackend
-    StackNotFoundError = auto.StackNotFoundError
-    ConcurrentUpdateError = auto.ConcurrentUpdateError
-
-    def __init__(self) -> None:
-        self.stacks: dict[str, FakeStack] = {}
-        self.calls: list[str] = []
-        self.options: list[Any] = []
-        self.before_up: Callable[[FakeStack], None] | None = None
-
-    def PulumiCommand(self, root: str) -> Any:
-        return SimpleNamespace(root=root)
-
-    def create_or_select_stack(
-        self, *, stack_name: str, project_name: str, program: Any, opts: Any
-    ) -> FakeStack:
-        stack = self.stacks.setdefault(stack_name, FakeStack(self, stack_name))
-        stack.program = program
-        self.options.append(opts)
-        return stack
-
-    def select_stack(
-        self, *, stack_name: str, project_name: str, program: Any, opts: Any
-    ) -> FakeStack:
-        if stack_name not in self.stacks:
-            raise auto.StackNotFoundError(auto.CommandResult("", "no stack named found", 255))
-        return self.create_or_select_stack(
-            stack_name=stack_name, project_name=project_name, program=program, opts=opts
-        )
-
-    @property
-    def stack(self) -> FakeStack:
-        (stack,) = self.stacks.values()
-        return stack
-
-    def entries(self) -> list[str]:
-        """The names of the entries of the last program."""
-        assert self.stack.program is not None
-        return [entry.name for entry in self.stack.program.entries]
 
 
 # -- helpers: what Deployment does around the engine --------------------------------------
@@ -463,6 +300,32 @@ def test_destroying_some_records_is_an_up_without_them(rootdir: Path, fake: Fake
     assert (rootdir / "kept.txt").read_text() == "k"
 
 
+def test_a_clone_is_really_cloned_and_destroying_it_removes_it_and_its_dirs(
+    rootdir: Path, fake: FakePulumi, tmp_path: Path
+) -> None:
+    upstream = tmp_path / "upstream"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(upstream)], check=True)
+    (upstream / "README").write_text("upstream\n")
+    git = ["git", "-C", str(upstream), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "add", "README"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    engine = engine_for(rootdir, fake)
+
+    failures = deploy(
+        engine, GitRepoResource(name="repo", repo_url=str(upstream), dest="work/clone")
+    )
+
+    assert failures == {}
+    assert (rootdir / "work" / "clone" / "README").read_text() == "upstream\n"
+    (record,) = records(engine).values()
+    assert record.outputs == {"path": str(rootdir / "work" / "clone")}
+    assert engine.alive(record)
+
+    assert engine.destroy_all([[record]]) == {}
+    assert not (rootdir / "work").exists()
+    assert (upstream / "README").exists()
+
+
 def test_destroying_the_last_records_destroys_and_removes_the_stack(
     rootdir: Path, fake: FakePulumi
 ) -> None:
@@ -510,15 +373,14 @@ def test_preview_summarises_the_changes_and_counts_kept_resources_as_unchanged(
     deploy(old, FileResource(name="kept", content="k"))
     keep(old, "kept")
     engine = engine_for(rootdir, fake, session="new")
-    levels = plan(
-        engine, FileResource(name="kept", content="k"), FileResource(name="n", content="n")
+    declared = catalog(
+        rootdir,
+        {"kept": FileResource(name="kept", content="k"), "n": FileResource(name="n", content="n")},
     )
-    with engine.store.transaction() as state:  # preview writes nothing: forget the plan
-        for row in levels:
-            for task in row:
-                state.records.pop(task.record.id)
+    decided = Planner(declared, engine.store, engine.session, "pulumi").plan(["kept", "n"])
+    assert [step.action for step in decided] == ["reuse", "create"]
 
-    summary = engine.preview(levels)
+    summary = engine.preview(decided)
 
     assert summary == "1 to create, 1 unchanged"
     assert fake.calls == ["up", "preview"]
@@ -536,6 +398,7 @@ def test_alive_means_the_file_is_still_there(rootdir: Path, fake: FakePulumi) ->
     assert not engine.alive(record)
 
 
+@pytest.mark.docker
 def test_alive_asks_docker_whether_the_container_runs(
     rootdir: Path, fake: FakePulumi, docker_client: Any
 ) -> None:

@@ -1,12 +1,13 @@
 """Files, directories and clones of the Pulumi engine, against real files in tmp_path.
 
-The dynamic providers are called directly (Pulumi does not run them under mocks); the
-clone's create and delete scripts are run with ``sh`` the way pulumi-command runs them.
+The dynamic providers are called directly (Pulumi does not run them under mocks), the
+clone provider against real git repositories made here.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,8 @@ from typing import Any
 import pytest
 
 from pytest_clockwork import GitRepoResource, SpecContext
-from pytest_clockwork.engines.pulumi.args import git_command
-from pytest_clockwork.engines.pulumi.files import DirectoryProvider, FileProvider
-from pytest_clockwork.errors import FileConflictError
+from pytest_clockwork.engines.pulumi.files import CloneProvider, DirectoryProvider, FileProvider
+from pytest_clockwork.errors import DeploymentError, FileConflictError
 from pytest_clockwork.specs import content_digest
 
 
@@ -189,7 +189,7 @@ def test_a_directory_resource_removes_only_the_directories_it_made(tmp_path: Pat
     assert list((tmp_path / "data").iterdir()) == []
 
 
-# -- git clones: the create and delete scripts of the Command ----------------------------
+# -- git clones: the clone provider ---------------------------------------------------------
 
 
 def git(*args: str, cwd: Path) -> None:
@@ -203,74 +203,117 @@ def git(*args: str, cwd: Path) -> None:
 
 @pytest.fixture
 def origin(tmp_path: Path) -> Path:
-    repo = tmp_path / "origin"
-    repo.mkdir()
-    git("init", "--quiet", "--initial-branch=main", cwd=repo)
-    (repo / "README").write_text("main\n")
-    git("add", "README", cwd=repo)
-    git("commit", "--quiet", "-m", "one", cwd=repo)
-    git("checkout", "--quiet", "-b", "feature", cwd=repo)
-    (repo / "README").write_text("feature\n")
-    git("commit", "--quiet", "-am", "two", cwd=repo)
-    git("checkout", "--quiet", "main", cwd=repo)
-    return repo
+    """A bare repository with a ``main`` and a ``feature`` branch."""
+    work = tmp_path / "upstream"
+    work.mkdir()
+    git("init", "--quiet", "--initial-branch=main", cwd=work)
+    (work / "README").write_text("main\n")
+    git("add", "README", cwd=work)
+    git("commit", "--quiet", "-m", "one", cwd=work)
+    git("checkout", "--quiet", "-b", "feature", cwd=work)
+    (work / "README").write_text("feature\n")
+    git("commit", "--quiet", "-am", "two", cwd=work)
+    git("checkout", "--quiet", "main", cwd=work)
+    bare = tmp_path / "origin.git"
+    git("clone", "--quiet", "--bare", str(work), str(bare), cwd=tmp_path)
+    shutil.rmtree(work)
+    return bare
 
 
-def run_script(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    # pulumi-command runs a Command's scripts with /bin/sh -c and its environment.
-    return subprocess.run(
-        ["/bin/sh", "-c", script],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def clone_command(origin: Path, rootdir: Path, dest: str, branch: str | None = None) -> Any:
+def clone_props(origin: Path, rootdir: Path, dest: str, branch: str | None = None) -> Any:
+    """The provider's inputs, as the program declares them for a GitRepoResource."""
     resource = GitRepoResource(repo_url=str(origin), dest=dest, branch=branch)
-    return git_command(resource.spec(SpecContext(rootdir=rootdir, key="repo")))
+    spec = resource.spec(SpecContext(rootdir=rootdir, key="repo"))
+    return {
+        "key": spec.key,
+        "repo_url": spec.repo_url,
+        "dest": str(spec.dest),
+        "branch": spec.branch,
+        "directories": None,
+    }
 
 
-def test_the_clone_command_clones_and_its_delete_removes_the_clone_and_new_dirs(
+def test_the_clone_provider_clones_and_its_delete_removes_the_clone_and_new_dirs(
     origin: Path, tmp_path: Path
 ) -> None:
-    command = clone_command(origin, tmp_path, "work/src/repo", branch="feature")
+    provider = CloneProvider()
 
-    created = run_script(command["create"], command["environment"])
-    assert created.returncode == 0, created.stderr
+    created = provider.create(clone_props(origin, tmp_path, "work/src/repo", branch="feature"))
+
     assert (tmp_path / "work" / "src" / "repo" / "README").read_text() == "feature\n"
+    assert created.id == str(tmp_path / "work" / "src" / "repo")
+    assert created.outs is not None
+    assert created.outs["directories"] == [str(tmp_path / "work"), str(tmp_path / "work" / "src")]
 
-    stdout = created.stdout.strip()  # pulumi-command keeps stdout trimmed
-    deleted = run_script(
-        command["delete"], {**command["environment"], "PULUMI_COMMAND_STDOUT": stdout}
-    )
-    assert deleted.returncode == 0, deleted.stderr
+    provider.delete(created.id, created.outs)
+
     assert not (tmp_path / "work").exists()
-    assert (tmp_path / "origin").is_dir()
+    assert (tmp_path / "origin.git").is_dir()
+    assert provider.read(created.id, created.outs).id is None
 
 
-def test_the_clone_command_refuses_a_non_empty_dest_it_did_not_create(
+def test_the_clone_provider_refuses_a_non_empty_dest_it_did_not_create(
     origin: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "mine.txt").write_text("keep")
-    command = clone_command(origin, tmp_path, "repo")
 
-    created = run_script(command["create"], command["environment"])
+    with pytest.raises(FileConflictError) as caught:
+        CloneProvider().create(clone_props(origin, tmp_path, "repo"))
 
-    assert created.returncode != 0
-    assert "already exists and is not empty, and clockwork did not create it" in created.stderr
+    message = str(caught.value)
+    assert "resource 'repo'" in message
+    assert str(tmp_path / "repo") in message
+    assert "already exists and is not empty, and clockwork did not create it" in message
+    assert "choose another dest" in message
+    assert caught.value.resource == "repo"
+    assert [p.name for p in (tmp_path / "repo").iterdir()] == ["mine.txt"]
     assert (tmp_path / "repo" / "mine.txt").read_text() == "keep"
 
 
-def test_the_clone_command_uses_the_default_branch_without_one(
+def test_the_clone_provider_clones_into_an_empty_directory(origin: Path, tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+
+    created = CloneProvider().create(clone_props(origin, tmp_path, "repo"))
+
+    assert created.outs is not None and created.outs["directories"] == []
+    assert (tmp_path / "repo" / "README").read_text() == "main\n"
+
+
+def test_the_clone_provider_uses_the_default_branch_without_one(
     origin: Path, tmp_path: Path
 ) -> None:
-    command = clone_command(origin, tmp_path, "repo")
+    created = CloneProvider().create(clone_props(origin, tmp_path, "repo"))
 
-    created = run_script(command["create"], command["environment"])
-
-    assert created.returncode == 0, created.stderr
-    assert created.stdout == ""
+    assert created.outs is not None and created.outs["directories"] == []
     assert (tmp_path / "repo" / "README").read_text() == "main\n"
+
+
+def test_a_failed_clone_says_what_to_check_and_leaves_nothing_behind(
+    origin: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(DeploymentError) as caught:
+        CloneProvider().create(clone_props(origin, tmp_path, "a/b/repo", branch="no-such"))
+
+    message = str(caught.value)
+    assert message.startswith("resource 'repo': git clone --quiet failed")
+    assert "(check repo_url and branch)" in message
+    assert "no-such" in message  # git's own reason
+    assert not (tmp_path / "a").exists()
+
+
+def test_diff_replaces_the_clone_for_another_repository_dest_or_branch(
+    origin: Path, tmp_path: Path
+) -> None:
+    provider = CloneProvider()
+    olds = {**clone_props(origin, tmp_path, "repo"), "directories": []}
+
+    same = provider.diff("repo", olds, clone_props(origin, tmp_path, "repo"))
+    branch = provider.diff("repo", olds, clone_props(origin, tmp_path, "repo", branch="feature"))
+    moved = provider.diff("repo", olds, clone_props(origin, tmp_path, "elsewhere"))
+    other = provider.diff("repo", olds, clone_props(tmp_path / "other.git", tmp_path, "repo"))
+
+    assert not same.changes
+    assert branch.changes and branch.replaces == ["branch"]
+    assert moved.changes and moved.replaces == ["dest"]
+    assert other.changes and other.replaces == ["repo_url"]

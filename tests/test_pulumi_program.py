@@ -7,14 +7,12 @@ exported outputs are the fixture values the local engine gives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi.runtime
 import pytest
-from pulumi.runtime.mocks import MockMonitor
 
 from pytest_clockwork import (
     AppleContainerResource,
@@ -26,93 +24,26 @@ from pytest_clockwork import (
     Resource,
     SpecContext,
 )
-from pytest_clockwork.engines.base import SessionInfo, Task
+from pytest_clockwork.engines.base import Task
 from pytest_clockwork.engines.pulumi.args import Entry, Facts
 from pytest_clockwork.engines.pulumi.entries import settle
-from pytest_clockwork.engines.pulumi.program import Declarer, Program
+from pytest_clockwork.engines.pulumi.program import Program
 from pytest_clockwork.specs import Spec
 from pytest_clockwork.state import ResourceRecord
-
-ROOT = Path("/srv/project")
-SESSION = SessionInfo(id="s1", stack="default", rootdir=ROOT, root_id="r00t")
-CONTAINER = "docker:index/container:Container"
-IMAGE = "docker:index/remoteImage:RemoteImage"
-NETWORK = "docker:index/network:Network"
-VOLUME = "docker:index/volume:Volume"
-COMMAND = "command:local:Command"
-FILE = "pulumi-python:dynamic/clockwork:File"
-DIRECTORY = "pulumi-python:dynamic/clockwork:Directory"
-GROUP = "clockwork:index:Group"
-
-
-@dataclass
-class Declared:
-    """One resource the program registered: type, inputs, parent and dependencies."""
-
-    type: str
-    inputs: dict[str, Any]
-    parent: str = ""
-    depends_on: list[str] = field(default_factory=list)
-    ignore_changes: list[str] = field(default_factory=list)
-    secret_outputs: list[str] = field(default_factory=list)
-
-    @property
-    def parent_name(self) -> str:
-        return self.parent.rsplit("::", 1)[-1]
-
-
-class PulumiMocks(pulumi.runtime.Mocks):
-    """Pulumi's mocks, recording every registration (with parent and dependencies)."""
-
-    def __init__(self) -> None:
-        self.declared: dict[str, Declared] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.declared[args.name] = Declared(args.typ, dict(args.inputs))
-        resource_id = f"id-of-{args.name}" if args.custom else ""
-        return resource_id, dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
-
-    def names(self, type_: str) -> list[str]:
-        return [name for name, item in self.declared.items() if item.type == type_]
-
-    def depends_on(self, name: str) -> set[str]:
-        """The names of what ``name`` depends on."""
-        return {urn.rsplit("::", 1)[-1] for urn in self.declared[name].depends_on}
-
-    def run(self, body: Any) -> Any:
-        """Run ``body()`` as a Pulumi program under these mocks; return its resolved result."""
-        mocks = self
-
-        class Monitor(MockMonitor):  # type: ignore[misc]
-            def RegisterResource(self, request: Any) -> Any:
-                response = super().RegisterResource(request)
-                if request.name in mocks.declared:
-                    declared = mocks.declared[request.name]
-                    declared.parent = request.parent
-                    declared.depends_on = list(request.dependencies)
-                    declared.ignore_changes = list(request.ignoreChanges)
-                    declared.secret_outputs = list(request.additionalSecretOutputs)
-                return response
-
-        pulumi.runtime.settings.reset_options(project="proj", stack="dev")
-        pulumi.runtime.set_mocks(
-            self, project="proj", stack="dev", preview=False, monitor=Monitor(self)
-        )
-        result: dict[str, Any] = {}
-
-        @pulumi.runtime.test  # type: ignore[misc]
-        def program() -> Any:
-            return pulumi.Output.from_input(body()).apply(lambda value: result.update(v=value))
-
-        program()
-        return result["v"]
-
-    def declare(self, entries: list[Entry], host: str = "127.0.0.1") -> dict[str, Any]:
-        """Declare ``entries`` as the engine's program does; return the resolved exports."""
-        return self.run(lambda: Declarer(SESSION, host).declare(entries))  # type: ignore[no-any-return]
+from tests.support.pulumi_doubles import (
+    CLONE,
+    COMMAND,
+    CONTAINER,
+    DIRECTORY,
+    FILE,
+    GROUP,
+    IMAGE,
+    NETWORK,
+    ROOT,
+    SESSION,
+    VOLUME,
+    PulumiMocks,
+)
 
 
 def spec_of(resource: Resource, key: str, rootdir: Path = ROOT) -> Any:
@@ -394,21 +325,19 @@ def test_a_file_is_a_dynamic_resource_exporting_its_path(mocks: PulumiMocks) -> 
     assert exports == {"notes@s1": {"path": str(ROOT / "scratch" / "notes.txt")}}
 
 
-def test_a_git_clone_is_a_command_exporting_its_path(mocks: PulumiMocks) -> None:
+def test_a_git_clone_is_a_dynamic_resource_exporting_its_path(mocks: PulumiMocks) -> None:
     spec = spec_of(
         GitRepoResource(repo_url="https://example.com/r.git", branch="main", dest="src/r"), "repo"
     )
     exports = mocks.declare([entry(spec)])
 
-    command = mocks.declared["repo@s1"]
-    assert command.type == COMMAND
-    assert "git clone --quiet --branch" in command.inputs["create"]
-    assert 'rm -rf "$CLOCKWORK_DEST"' in command.inputs["delete"]
-    assert command.inputs["environment"] == {
-        "CLOCKWORK_KEY": "repo",
-        "CLOCKWORK_REPO": "https://example.com/r.git",
-        "CLOCKWORK_DEST": str(ROOT / "src" / "r"),
-        "CLOCKWORK_BRANCH": "main",
+    clone = mocks.declared["repo@s1"]
+    assert clone.type == CLONE
+    assert {name: clone.inputs[name] for name in ("key", "repo_url", "dest", "branch")} == {
+        "key": "repo",
+        "repo_url": "https://example.com/r.git",
+        "dest": str(ROOT / "src" / "r"),
+        "branch": "main",
     }
     assert exports == {"repo@s1": {"path": str(ROOT / "src" / "r")}}
 

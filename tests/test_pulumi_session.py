@@ -29,8 +29,8 @@ from pytest_clockwork.engines.pulumi.engine import PulumiEngine
 from pytest_clockwork.engines.pulumi.entries import settle
 from pytest_clockwork.engines.pulumi.program import Declarer
 from pytest_clockwork.state import ResourceRecord, StateStore, root_id
-from test_pulumi_engine import FakePulumi
-from test_pulumi_program import PulumiMocks
+from tests.support.harness import without_pulumi
+from tests.support.pulumi_doubles import FakePulumi, PulumiMocks
 
 CONFTEST = """
 from pytest_clockwork import BlankResource, FileResource
@@ -60,9 +60,9 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def test_the_pulumi_engine_without_its_cli_is_a_usage_error(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.delenv("PULUMI_HOME", raising=False)
+    without_pulumi(monkeypatch, tmp_path)
     write(pytester)
 
     result = run(pytester, "--clockwork-apply")
@@ -136,6 +136,42 @@ def test_a_kept_stack_is_reused_unchanged_then_destroyed(
     assert not (pytester.path / "extra.txt").exists()
 
 
+def test_watch_corrects_a_kept_resource_of_a_pulumi_stack(
+    pytester: pytest.Pytester, fake: FakePulumi
+) -> None:
+    from pytest_clockwork.reconcile.alerts import Alerter
+    from pytest_clockwork.reconcile.loader import DeclarationSource
+    from pytest_clockwork.reconcile.reconciler import Reconciler
+    from pytest_clockwork.reconcile.safety import Safety, SafetyPolicy
+
+    write(
+        pytester,
+        "from pytest_clockwork import FileResource\n"
+        'notes = FileResource(name="notes.txt", content="hello", on_drift="auto_correct")\n',
+        "def test_x(notes):\n    pass\n",
+    )
+    run(pytester, "--clockwork-apply", "--clockwork-keep").assert_outcomes(passed=1)
+    notes = pytester.path / "notes.txt"
+    notes.unlink()  # drift: the kept file is gone
+    watch = Reconciler(
+        pytester.path,
+        "default",
+        declarations=DeclarationSource(pytester.path, "default", ["--clockwork-engine", "pulumi"]),
+        alerter=Alerter(None),
+        safety=Safety(SafetyPolicy()),
+    )
+
+    (handled,) = watch.step()
+
+    assert handled.corrected is True, handled.action
+    assert notes.read_text() == "hello"
+    assert fake.calls[-3:] == ["destroy", "remove_stack", "up"]  # through the stack: out, in
+    (record,) = StateStore(pytester.path, "default").read().records.values()
+    assert record.kept and record.engine == "pulumi"
+    run(pytester, "--clockwork-destroy")
+    assert not notes.exists()
+
+
 def test_a_failed_up_shows_pulumis_output_in_the_report(
     pytester: pytest.Pytester, fake: FakePulumi
 ) -> None:
@@ -180,6 +216,7 @@ def test_plan_prints_pulumis_change_summary_and_deploys_nothing(
 # -- a container's outputs: the same shape from both engines -----------------------------
 
 
+@pytest.mark.docker
 def test_a_container_has_the_same_outputs_from_either_engine(
     tmp_path: Path, docker_client: Any
 ) -> None:
@@ -214,17 +251,22 @@ def test_a_container_has_the_same_outputs_from_either_engine(
 
 
 def run_example(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``examples/pulumi-custom`` from a copy, as a new user would."""
+    """Run ``examples/pulumi-custom`` from a copy, as a new user would on a machine
+    without the Pulumi CLI: its pytest.ini picks the engine (no ``CW_ENGINE``), and
+    PATH, HOME and ``PULUMI_HOME`` hold no ``pulumi``."""
     copy = tmp_path / "pulumi-custom"
     shutil.copytree(Path(__file__).parents[1] / "examples" / "pulumi-custom", copy)
-    env = {key: value for key, value in os.environ.items() if key != "PULUMI_HOME"}
+    nowhere = tmp_path / "no-pulumi"
+    nowhere.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "CW_ENGINE"}
+    env.update(PATH=str(nowhere), HOME=str(nowhere), PULUMI_HOME=str(nowhere))
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(copy), *args],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**env, "HOME": str(tmp_path)},
+        env=env,
     )
 
 

@@ -60,6 +60,7 @@ def container_of(pytester: pytest.Pytester, key: str) -> str:
     return str(record.outputs["container_id"])
 
 
+@pytest.mark.docker
 def test_status_shows_stacks_resources_health_and_expiry(
     pytester: pytest.Pytester,
     declare: Any,
@@ -163,6 +164,7 @@ def test_status_works_from_the_state_alone(
     )
 
 
+@pytest.mark.docker
 def test_destroy(
     pytester: pytest.Pytester,
     declare: Any,
@@ -192,6 +194,7 @@ def test_destroy(
     )
 
 
+@pytest.mark.docker
 def test_watch_recreates_within_an_interval_and_stops_on_sigterm(
     pytester: pytest.Pytester,
     declare: Any,

@@ -21,6 +21,8 @@ import pytest
 from pytest_clockwork.state import StateStore
 from tests.support.harness import CLOCKWORK, QUICK, ROOT, eventually, run_subprocess
 
+pytestmark = pytest.mark.docker  # a container-engine test, though it runs its own daemon
+
 
 class PrivateDaemon:
     """A Docker daemon of this test's own, with its data under ``root``.

@@ -76,6 +76,7 @@ def container_env(docker_client: Any, record: ResourceRecord) -> dict[str, str]:
     return dict(item.split("=", 1) for item in attrs["Config"]["Env"])
 
 
+@pytest.mark.docker
 def test_a_killed_container_is_recreated_and_stays_kept(
     pytester: pytest.Pytester,
     declare: Any,
@@ -132,6 +133,7 @@ def test_a_killed_container_is_recreated_and_stays_kept(
     assert main(["destroy", "--rootdir", str(pytester.path)]) == 0
 
 
+@pytest.mark.docker
 def test_a_changed_declaration_is_alerted_then_corrected(
     pytester: pytest.Pytester,
     declare: Any,
@@ -166,6 +168,7 @@ def test_a_changed_declaration_is_alerted_then_corrected(
     result.stdout.fnmatch_lines(["deployed web: container web-* (reused)*"])
 
 
+@pytest.mark.docker
 def test_stateful_resources_are_started_but_not_recreated_without_the_flag(
     pytester: pytest.Pytester,
     declare: Any,
@@ -203,6 +206,7 @@ def test_stateful_resources_are_started_but_not_recreated_without_the_flag(
     assert container_env(docker_client, records(pytester)["db"])["MODE"] == "two"
 
 
+@pytest.mark.docker
 def test_a_failing_assertion_is_drift(
     pytester: pytest.Pytester, declare: Any, leftovers: Any, docker_client: Any
 ) -> None:

@@ -31,6 +31,7 @@ thing = Thing()
 """
 
 
+@pytest.mark.docker
 def test_a_deploying_session_says_it_cleaned_up_after_a_dead_one(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:
@@ -52,6 +53,7 @@ def test_a_deploying_session_says_it_cleaned_up_after_a_dead_one(
     assert orphan not in leftovers()["containers"]
 
 
+@pytest.mark.docker
 def test_a_paused_kept_container_is_reported_as_paused(
     pytester: pytest.Pytester, declare: Any, leftovers: Any, docker_client: Any
 ) -> None:
@@ -92,6 +94,7 @@ def test_a_custom_resource_is_summarised_by_its_outputs(
     pytester.runpytest("--clockwork-destroy")
 
 
+@pytest.mark.docker
 def test_an_empty_healthcheck_never_reaches_docker(
     pytester: pytest.Pytester, declare: Any, leftovers: Any, docker_client: Any
 ) -> None:

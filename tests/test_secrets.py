@@ -15,7 +15,7 @@ from pytest_clockwork import DockerResource, FileResource
 from pytest_clockwork.completion.policy import review
 from pytest_clockwork.resources.secrets import secret_name
 from pytest_clockwork.settings import get_settings
-from support.completion import clean_env, deployment
+from support.completion import catalog, clean_env
 from support.fake_openai import FakeOpenAI, serve
 
 PASSWORD = "s3cr3t-db-pw-7f1c"
@@ -78,6 +78,7 @@ def everything_under(directory: Path) -> str:
     )
 
 
+@pytest.mark.docker
 def test_no_secret_reaches_the_model_the_lock_the_state_or_the_terminal(
     pytester: pytest.Pytester, declare: Any, fake: FakeOpenAI, leftovers: Any
 ) -> None:
@@ -199,7 +200,7 @@ def test_an_unresolvable_reference_names_the_resource_the_field_and_the_fix(
 
     db = DockerResource(image="x", ports=["80"], env_vars={"PASSWORD": "pw"})
     api = DockerResource(image="x", env_vars={"URL": f"x:{reference}"})
-    plan = deployment(tmp_path, {"db": db, "api": api})
+    plan = catalog(tmp_path, {"db": db, "api": api})
 
     with pytest.raises(DeclarationError) as info:
         plan.spec_of("api")
@@ -212,7 +213,7 @@ def test_an_unresolvable_reference_names_the_resource_the_field_and_the_fix(
 def test_a_reference_resolves_at_deploy_and_stays_a_secret(tmp_path: Path) -> None:
     db = DockerResource(image="x", env_vars={"PASSWORD": "pw"})
     api = DockerResource(image="x", env_vars={"URL": "u:${secret:db.env_vars.PASSWORD}@db"})
-    plan = deployment(tmp_path, {"db": db, "api": api})
+    plan = catalog(tmp_path, {"db": db, "api": api})
 
     spec = plan.spec_of("api")
 
@@ -227,7 +228,7 @@ def test_a_recorded_secret_still_tells_drift_apart(tmp_path: Path) -> None:
     from pytest_clockwork.specs import spec_from_json
 
     db = DockerResource(image="x", env_vars={"PASSWORD": "pw", "MODE": "a"})
-    recorded = spec_from_json(deployment(tmp_path, {"db": db}).spec_of("db").to_json())
+    recorded = spec_from_json(catalog(tmp_path, {"db": db}).spec_of("db").to_json())
     assert recorded.to_json() == spec_from_json(recorded.to_json()).to_json()
 
     def seen(password: str) -> Observed:

@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.harness import eventually, run_subprocess
 
+pytestmark = pytest.mark.docker
+
 COUNTING_TESTS = """
 import os, time
 import docker, httpx

@@ -1,9 +1,11 @@
-"""One session's deployment: what is declared, what is needed, deploy, attach, tear down.
+"""One session's deployment: the fixtures' way from a declaration to a deployed resource.
 
-This is engine-independent. It completes declarations, turns them into specs, reuses
-kept resources whose declaration is unchanged, hands the rest to the engine level by
-level, waits for readiness, records everything in the stack's state, and builds the
-fixture values: the completed model plus what deployment produced.
+:class:`Deployment` ties the parts together for the pytest session: the
+:class:`~pytest_clockwork.catalog.Catalog` (declarations, completion, specs), the
+:class:`~pytest_clockwork.plan.Planner` (what happens to each resource), the engine
+(which carries the plan out), the :class:`~pytest_clockwork.lifecycle.Lifecycle`
+(registration, watchdog, reaping, teardown), and the fixture values: the completed model
+plus what deployment produced.
 """
 
 from __future__ import annotations
@@ -13,37 +15,20 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pytest_clockwork.catalog import Catalog
 from pytest_clockwork.engines import choose_engine, create_engine
 from pytest_clockwork.engines.base import Engine, SessionInfo, Task
-from pytest_clockwork.errors import (
-    ClockworkError,
-    DeploymentError,
-    NotDeployedError,
-)
+from pytest_clockwork.errors import ClockworkError, DeploymentError
 from pytest_clockwork.graph import ResourceGraph
+from pytest_clockwork.lifecycle import Lifecycle
 from pytest_clockwork.options import Options
+from pytest_clockwork.plan import Plan, Planner
 from pytest_clockwork.resources.base import Resource
-from pytest_clockwork.specs import ContainerSpec, Spec, SpecContext, check_distinct
-from pytest_clockwork.state import (
-    ResourceRecord,
-    SessionEntry,
-    StateStore,
-    now,
-    process_started,
-    this_host,
-)
-from pytest_clockwork.teardown import (
-    Outcome,
-    dead_sessions,
-    destroy_records,
-    destroy_stack,
-    reap,
-)
-
-if TYPE_CHECKING:
-    from pytest_clockwork.watchdog import Watchdog
+from pytest_clockwork.specs import Spec
+from pytest_clockwork.state import StateStore, now
+from pytest_clockwork.teardown import destroy_records
 
 Progress = Callable[[str], None]
 
@@ -61,6 +46,13 @@ class Deployment:
             deploy under the run's lock, and attach to what another worker deployed.
         worker: The xdist worker id, recorded with what it deploys.
         progress: Where "resource ready" lines go (``-v``).
+
+    Attributes:
+        needed: The keys the selected items need.
+        deployed: The fixture values of what this session deployed or attached.
+        failures: What could not be deployed, by key.
+        reused: The keys of kept resources this session took over unchanged.
+        seconds: How long each resource took to be ready.
     """
 
     def __init__(
@@ -77,43 +69,47 @@ class Deployment:
         self.rootdir = rootdir
         self.options = options
         self.session = session
-        self.owner_pid = owner_pid or os.getpid()
         self.shared = shared
-        self.worker = worker
         self.progress = progress or (lambda line: None)
         self.store = StateStore(rootdir, options.stack)
         self.engine_name, self.engine_reason = choose_engine(options.engine)
-        self.roots: dict[str, Resource] = {}
+        self.catalog = Catalog(rootdir, options)
+        self.planner = Planner(self.catalog, self.store, session, self.engine_name, worker)
+        self.lifecycle = Lifecycle(
+            rootdir=rootdir,
+            options=options,
+            session=session,
+            store=self.store,
+            engine=self.engine_name,
+            owner_pid=owner_pid or os.getpid(),
+            output=self.progress,
+        )
         self.needed: set[str] = set()
-        self.completed: dict[str, Resource] = {}
         self.deployed: dict[str, Resource] = {}
         self.failures: dict[str, ClockworkError] = {}
         self.reused: set[str] = set()
-        self.notes: dict[str, list[str]] = {}
-        """Plan notes per key (what completion did), filled in by the completer."""
         self.seconds: dict[str, float] = {}
-        self.reaped: list[str] = []
-        self._graph: ResourceGraph | None = None
         self._engine: Engine | None = None
-        self._started = False
         self._lock = threading.RLock()
-        self.watchdog: Watchdog | None = None
 
-    # -- declarations ------------------------------------------------------------------
+    # -- the parts ---------------------------------------------------------------------
 
     def declare(self, resource: Resource) -> None:
         """Add a root declaration (a resource bound in a conftest)."""
-        key = resource.key
-        if self.roots.get(key) is not resource:
-            self.roots[key] = resource
-            self._graph = None
+        self.catalog.declare(resource)
 
     @property
     def graph(self) -> ResourceGraph:
         """The dependency graph of everything declared so far."""
-        if self._graph is None:
-            self._graph = ResourceGraph.build(self.roots.values())
-        return self._graph
+        return self.catalog.graph
+
+    def complete(self, keys: Iterable[str]) -> dict[str, Resource]:
+        """The completed declaration of each key (see :meth:`Catalog.complete`)."""
+        return self.catalog.complete(keys)
+
+    def spec_of(self, key: str) -> Spec:
+        """The normalised view of a completed resource."""
+        return self.catalog.spec_of(key)
 
     @property
     def engine(self) -> Engine:
@@ -123,67 +119,26 @@ class Deployment:
             self._engine.output = self.progress
         return self._engine
 
-    def plan(self, keys: Iterable[str] | None = None) -> list[list[str]]:
-        """The deploy levels for ``keys`` (the needed resources by default)."""
-        return self.graph.levels(self.needed if keys is None else keys)
+    @property
+    def reaped(self) -> list[str]:
+        """What was destroyed after dead sessions."""
+        return self.lifecycle.reaped
 
-    def preview(self) -> str | None:
-        """The engine's change summary for the needed resources (Pulumi's preview)."""
-        pending = self.graph.closure(self.needed)
-        levels = self.graph.levels(pending)
-        self.complete(pending)
-        return self.engine.preview(self._tasks(levels, pending))
+    # -- planning ----------------------------------------------------------------------
 
-    def plan_details(self, key: str) -> list[str]:
-        """Extra plan lines for ``key``: how it was completed, its assertions."""
-        from pytest_clockwork.items import item_names
-
-        names = [name for name, _ in item_names(self.graph.nodes[key])]
-        return [*self.notes.get(key, []), *(["assertions: " + ", ".join(names)] if names else [])]
-
-    # -- completion --------------------------------------------------------------------
-
-    def complete(self, keys: Iterable[str]) -> dict[str, Resource]:
-        """The completed declaration of each key (from the lock, or the model)."""
-        wanted = [key for key in keys if key not in self.completed]
-        for key in wanted:  # nothing to complete: the declaration as it is
-            if not self.graph.nodes[key].missing_fields():
-                self.completed[key] = self.graph.nodes[key]
-        wanted = [key for key in wanted if key not in self.completed]
-        if wanted:
-            from pytest_clockwork.completion.service import complete_resources
-
-            self.completed.update(complete_resources(self, wanted))
-        return {key: self.completed[key] for key in keys}
-
-    def spec_of(self, key: str) -> Spec:
-        """The normalised view of a completed resource."""
-        context = SpecContext(rootdir=self.rootdir, key=key, secret=self.secret_value)
-        return self.complete([key])[key].spec(context)
-
-    def secret_value(self, name: str, _seen: tuple[str, ...] = ()) -> str:
-        """The value a ``${secret:<key>.<field>[.<name>]}`` reference names (its own
-        references expanded).
+    def plan(self, keys: Iterable[str] | None = None) -> Plan:
+        """What deploying ``keys`` (the needed resources by default) would do.
 
         Raises:
-            ValueError: No declared resource, or no text, is there; or references loop.
+            ClockworkError: A declaration cannot be completed or deployed.
         """
-        from pytest_clockwork.resources.secrets import expand, lookup_in
+        return self.planner.plan(self.needed if keys is None else keys)
 
-        reference = "${secret:" + name + "}"
-        if name in _seen:
-            raise ValueError(f"{reference} refers to itself through {', '.join(_seen)}")
-        keys = [key for key in self.graph.nodes if name.startswith(key + ".")]
-        if not keys:
-            raise ValueError(
-                f"{reference} names no declared resource: write "
-                "${secret:<resource>.<field>.<name>}, e.g. ${secret:db.env_vars.POSTGRES_PASSWORD}"
-            )
-        key = max(keys, key=len)
-        value = lookup_in(self.complete([key])[key], name[len(key) + 1 :], reference)
-        return expand(value, lambda inner: self.secret_value(inner, (*_seen, name)), reference)[0]
+    def preview(self, plan: Plan) -> str | None:
+        """The engine's change summary for ``plan`` (Pulumi's preview)."""
+        return self.engine.preview(plan)
 
-    # -- apply ---------------------------------------------------------------------------
+    # -- apply -------------------------------------------------------------------------
 
     def provide(self, key: str) -> Resource:
         """The fixture value of ``key``: deployed (with apply) or attached."""
@@ -201,26 +156,24 @@ class Deployment:
             pending = self.graph.closure(keys) - set(self.deployed) - set(self.failures)
             if not pending:
                 return
-            self.start()
+            self.lifecycle.start()
             if not self.shared:
-                self._deploy_pending(pending)
+                self._deploy(pending)
                 return
             with self._run_lock():
                 self._attach_shared(pending)
-                self._deploy_pending(pending - set(self.deployed) - set(self.failures))
+                self._deploy(pending - set(self.deployed) - set(self.failures))
 
-    def _deploy_pending(self, pending: set[str]) -> None:
+    def _deploy(self, pending: set[str]) -> None:
         if not pending:
             return
         try:
-            levels = self.graph.levels(pending)
-            self.complete(pending)
-            tasks = self._tasks(levels, pending)
+            plan = self.planner.plan(pending, deployed=self.deployed)
         except ClockworkError as exc:
             for key in pending:
                 self.failures[key] = exc
             return
-        self._deploy(tasks)
+        self._apply(plan)
 
     @contextlib.contextmanager
     def _run_lock(self) -> Iterator[None]:
@@ -251,85 +204,23 @@ class Deployment:
                 self.deployed[key] = self._deployed_value(key, dict(record.outputs))
                 self.reused.add(key)
 
-    def start(self) -> None:
-        """Register this session in the state, reap dead sessions, start the watchdog."""
-        if self._started:
-            return
-        self._started = True
-        entry = SessionEntry(
-            id=self.session.id,
-            pid=self.owner_pid,
-            pid_started=process_started(self.owner_pid),
-            host=this_host(),
-            started_at=now(),
-            engine=self.engine_name,
-        )
-        with self.store.transaction() as state:
-            state.sessions.setdefault(entry.id, entry)
-        self.reaped.extend(reap(self.store, self.session).destroyed)
-        if self.owner_pid == os.getpid():
-            from pytest_clockwork.watchdog import Watchdog
-
-            self.watchdog = Watchdog.start(self.rootdir, self.options.stack, self.session.id)
-            with self.store.transaction() as state:
-                if entry.id in state.sessions:
-                    state.sessions[entry.id].watchdog_pid = self.watchdog.pid
-
-    def _tasks(self, levels: list[list[str]], pending: set[str]) -> list[list[Task]]:
-        graph = self.graph
-        container_keys = {
-            key
-            for key in graph.nodes
-            if key in pending or key in self.deployed
-            if isinstance(self.spec_of(key), ContainerSpec)
-        }
-        check_distinct(self.spec_of(key) for key in pending | set(self.deployed))
-        result = []
-        for index, level in enumerate(levels):
-            row = []
-            for key in level:
-                spec = self.spec_of(key)
-                resource = self.completed[key]
-                links = {
-                    other.key for other in resource.connections if other.key in container_keys
-                } | {
-                    other
-                    for other in container_keys
-                    if any(c.key == key for c in graph.nodes[other].connections)
-                }
-                record = ResourceRecord(
-                    key=key,
-                    session=self.session.id,
-                    kind=spec.kind,
-                    engine=self.engine_name,
-                    fingerprint=spec.fingerprint(),
-                    level=index,
-                    spec=spec.to_json(),
-                    worker=self.worker,
-                    lifetime=resource.max_duration,
-                )
-                row.append(
-                    Task(
-                        spec=spec,
-                        resource=resource,
-                        record=record,
-                        depends_on=tuple(sorted(graph.deps[key])),
-                        links=tuple(sorted(links)) if key in container_keys else (),
-                    )
-                )
-            result.append(row)
-        return result
-
-    def _deploy(self, levels: list[list[Task]]) -> None:
-        fresh = self._adopt_kept(levels)
+    def _apply(self, plan: Plan) -> None:
+        """Carry ``plan`` out: take over what is reused, replace, create, record."""
+        self._adopt(plan)
+        if plan.replaced():
+            destroy_records(self.store, self.session, plan.replaced(), self.progress)
+        for step in plan:
+            if step.action == "reuse":
+                self.engine.reuse(step.task)
+                self._ready(step.task)
+        fresh = [step.task for step in plan if step.deploys]
         with self.store.transaction() as state:
             for task in fresh:
                 for what, identifiers in self.engine.planned(task).items():
                     for identifier in identifiers:
                         task.record.add_created(what, identifier)
                 state.put(task.record)
-        todo = [[task for task in level if task in fresh] for level in levels]
-        todo = [level for level in todo if level]
+        todo = plan.tasks("create", "replace")
         failures = self.engine.deploy(todo, self._ready) if todo else {}
         with self.store.transaction() as state:
             for task in fresh:
@@ -343,65 +234,49 @@ class Deployment:
                     record.deployed_at = now()
                     record.seconds = task.record.seconds
                 state.put(record)
-        for level in levels:
-            for task in level:
-                if task.key in failures:
-                    error = failures[task.key]
-                    self.failures[task.key] = (
-                        error
-                        if isinstance(error, ClockworkError)
-                        else DeploymentError(
-                            f"resource {task.key!r} failed to deploy: "
-                            f"{type(error).__name__}: {error}",
-                            resource=task.key,
-                        )
-                    )
-                else:
-                    self.deployed[task.key] = self._deployed_value(task.key, task.outputs)
-                    if task.record.seconds is not None:
-                        self.seconds[task.key] = task.record.seconds
-                        self.progress(
-                            f"clockwork: {task.key} ready in {task.record.seconds:.2f}s"
-                            + (" (reused)" if task.key in self.reused else "")
-                        )
+        for step in plan:
+            self._settle(step.task, failures.get(step.key))
 
-    def _adopt_kept(self, levels: list[list[Task]]) -> list[Task]:
-        """Reuse kept resources whose spec is unchanged; destroy the changed ones.
-
-        Returns:
-            The tasks that still need deploying.
-        """
-        fresh: list[Task] = []
-        replaced: list[ResourceRecord] = []
+    def _adopt(self, plan: Plan) -> None:
+        """Take over the kept records the plan reuses (one that went meanwhile, taken by
+        another session or destroyed, is created afresh)."""
         with self.store.transaction() as state:
-            for level in levels:
-                for task in level:
-                    kept = state.kept(task.key)
-                    if kept is None:
-                        fresh.append(task)
-                        continue
-                    alive = create_engine(kept.engine, self.session, self.store).alive(kept)
-                    if alive and kept.fingerprint == task.record.fingerprint:
-                        state.records.pop(kept.id, None)
-                        kept.session = self.session.id
-                        kept.kept = False
-                        kept.expires_at = None
-                        kept.level = task.record.level
-                        state.put(kept)
-                        task.record = kept
-                        task.outputs = dict(kept.outputs)
-                        self.reused.add(task.key)
-                    else:
-                        replaced.append(kept)
-                        fresh.append(task)
-        if replaced:
-            destroy_records(self.store, self.session, replaced, self.progress)
-        for level in levels:
-            for task in level:
-                if task.key in self.reused:
-                    self.engine.reuse(task)
-                    self._ready(task)
-        return fresh
+            for step in plan:
+                if step.action != "reuse" or step.kept is None:
+                    continue
+                kept = state.records.get(step.kept.id)
+                if kept is None or not kept.kept:
+                    step.action, step.kept = "create", None
+                    continue
+                state.records.pop(kept.id, None)
+                kept.session = self.session.id
+                kept.kept = False
+                kept.expires_at = None
+                kept.level = step.task.record.level
+                state.put(kept)
+                step.task.record = kept
+                step.task.outputs = dict(kept.outputs)
+                self.reused.add(step.key)
+
+    def _settle(self, task: Task, failure: BaseException | None) -> None:
+        """Note how ``task`` ended: its fixture value, or its error."""
+        if failure is not None:
+            self.failures[task.key] = (
+                failure
+                if isinstance(failure, ClockworkError)
+                else DeploymentError(
+                    f"resource {task.key!r} failed to deploy: {type(failure).__name__}: {failure}",
+                    resource=task.key,
+                )
+            )
+            return
+        self.deployed[task.key] = self._deployed_value(task.key, task.outputs)
+        if task.record.seconds is not None:
+            self.seconds[task.key] = task.record.seconds
+            self.progress(
+                f"clockwork: {task.key} ready in {task.record.seconds:.2f}s"
+                + (" (reused)" if task.key in self.reused else "")
+            )
 
     def _ready(self, task: Task) -> None:
         """Wait until ``task``'s resource passes its ``wait_for`` checks."""
@@ -420,7 +295,7 @@ class Deployment:
                 ) from None
 
     def _deployed_value(self, key: str, outputs: dict[str, Any]) -> Resource:
-        resource = self.completed[key]
+        resource = self.catalog.completed[key]
         value = resource.deployed_copy(outputs, key=key)
         children = {}
         for name, child in resource.children.items():
@@ -442,114 +317,9 @@ class Deployment:
         """
         if key in self.deployed:
             return self.deployed[key]
-        self.reap_dead()
-        state = self.store.read()
-        record = state.kept(key) or next(
-            (
-                r
-                for r in state.records.values()
-                if r.key == key and r.session == self.session.id and r.status == "ready"
-            ),
-            None,
-        )
-        if record is None:
-            raise NotDeployedError(
-                f"resource {key!r} is not deployed in stack {self.options.stack!r}: "
-                "run pytest with --clockwork-apply",
-                resource=key,
-            )
-        problem = create_engine(record.engine, self.session, self.store).condition(record)
-        if problem is not None:
-            raise NotDeployedError(
-                f"resource {key!r} is recorded in stack {self.options.stack!r}, but {problem}: "
-                "run pytest with --clockwork-apply to deploy it again",
-                resource=key,
-            )
+        self.lifecycle.reap_dead()
+        step = self.planner.attach(key)
         for child in self.graph.nodes[key].children.values():
             self.attach(child.key)
-        self.complete([key])
-        self.deployed[key] = self._deployed_value(key, dict(record.outputs))
+        self.deployed[key] = self._deployed_value(key, step.task.outputs)
         return self.deployed[key]
-
-    def reap_dead(self) -> None:
-        """Destroy what dead sessions of this host left in the stack (if any did)."""
-        if self.reaped or not self.store.path.exists():
-            return
-        if dead_sessions(self.store.read()):
-            self.reaped = reap(self.store, self.session).destroyed
-
-    # -- teardown ------------------------------------------------------------------------
-
-    def records(self) -> list[ResourceRecord]:
-        """The records this session owns."""
-        return self.store.read().of_session(self.session.id)
-
-    def teardown(self, *, failed: bool) -> tuple[list[ResourceRecord], Outcome]:
-        """Destroy what this session owns, or keep it as ``--clockwork-keep`` says.
-
-        Returns:
-            The kept records, and what the destruction did.
-        """
-        keep = self.options.keep == "always" or (self.options.keep == "on-failure" and failed)
-        owned = self.records()
-        kept: list[ResourceRecord] = []
-        doomed = owned
-        if keep:
-            with self.store.transaction() as state:
-                for record in owned:
-                    stored = state.records.get(record.id)
-                    if stored is not None and stored.status == "ready":
-                        stored.kept = True
-                        stored.expires_at = self._expiry(stored.lifetime)
-                        kept.append(stored)
-            doomed = [record for record in owned if record.status != "ready"]
-        outcome = (
-            destroy_records(self.store, self.session, doomed, self.progress)
-            if doomed
-            else Outcome()
-        )
-        with self.store.transaction() as state:
-            if not any(r.session == self.session.id and not r.kept for r in state.records.values()):
-                state.sessions.pop(self.session.id, None)
-        lock = self.store.session_file(self.session.id, ".deploy.lock")
-        with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
-        if self.watchdog is not None:
-            self.watchdog.release(
-                clean=not outcome.failures, expiring=any(r.expires_at for r in kept)
-            )
-        return kept, outcome
-
-    def _expiry(self, lifetime: float | None) -> float | None:
-        """When a kept resource expires: the shorter of ``--clockwork-ttl`` and its own."""
-        limits = [lifetime] if lifetime else []
-        if self.options.ttl:
-            limits.append(self.options.ttl)
-        return now() + min(limits) if limits else None
-
-    def run_records(self, run_id: str) -> list[ResourceRecord]:
-        """The records of an xdist run: its own, and its workers' (``run-gw0``...)."""
-        return [
-            record
-            for record in self.store.read().records.values()
-            if record.session == run_id or record.session.startswith(f"{run_id}-")
-        ]
-
-    def reap_run(self, run_id: str) -> Outcome:
-        """Destroy what the workers of an xdist run left (a worker that crashed)."""
-        sessions = {record.session for record in self.run_records(run_id) if not record.kept}
-        return reap(self.store, self.session, sessions) if sessions else Outcome()
-
-    def destroy_expired(self) -> Outcome:
-        """``--clockwork-destroy --clockwork-expired``: expired kept resources, every stack."""
-        from pytest_clockwork.expiry import destroy_expired_everywhere
-
-        combined = Outcome()
-        for outcome in destroy_expired_everywhere(self.rootdir, self.session.id).values():
-            combined.destroyed.extend(outcome.destroyed)
-            combined.failures.update(outcome.failures)
-        return combined
-
-    def destroy_stack(self) -> Outcome:
-        """``--clockwork-destroy``: remove everything the stack has, except live sessions'."""
-        return destroy_stack(self.store, self.session, self.progress)

@@ -9,6 +9,14 @@
   that wants to replace the same file is refused while the first one holds it.
 - Only what clockwork created is removed: files it wrote (while they are still its
   own), and directories it created, once they are empty.
+- A clone goes only where nothing is (or an empty directory is): a directory that
+  holds anything clockwork did not put there is refused, never cloned into or over.
+  Its missing parents are created for it and removed with it, once empty.
+
+Both engines call these functions: the local engine directly, noting what it is about
+to create in its record first; the Pulumi engine from its dynamic providers
+(:mod:`pytest_clockwork.engines.pulumi.files`), carrying what was created in the
+resource's outputs.
 """
 
 from __future__ import annotations
@@ -16,11 +24,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
+import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from pytest_clockwork.errors import FileConflictError, StateError
+from pytest_clockwork.errors import DeploymentError, FileConflictError, StateError
 
 STATE_DIR = ".clockwork"
 ORIGINAL_SUFFIX = ".clockwork-original"
@@ -240,3 +250,175 @@ def remove_empty_directories(directories: Iterable[str]) -> list[str]:
         except OSError:
             left.append(path)
     return left
+
+
+def make_directories(
+    directory: str | Path, *, note: Callable[[Path], None] | None = None
+) -> list[str]:
+    """Create ``directory`` and its missing parents.
+
+    Args:
+        directory: The directory wanted.
+        note: Called with each directory before it is created: the caller records it
+            (the local engine's record), and its teardown removes it. Without ``note``,
+            a failure removes the directories made so far before it is raised.
+
+    Returns:
+        The directories created, outermost first (one that appears meanwhile, made by
+        someone else, is not counted).
+    """
+    created: list[str] = []
+    try:
+        for path in missing_directories(directory):
+            if note is not None:
+                note(path)
+            try:
+                path.mkdir()
+            except FileExistsError:
+                if not path.is_dir():
+                    raise
+                continue
+            created.append(str(path))
+    except BaseException:
+        if note is None:
+            remove_empty_directories(created)
+        raise
+    return created
+
+
+# -- git clones ---------------------------------------------------------------------------
+
+
+def check_clone_target(dest: Path, key: str, *, shown: str) -> None:
+    """Refuse a ``dest`` a clone may not go to: anything there but an empty directory.
+
+    Args:
+        dest: Where the clone goes.
+        key: The resource.
+        shown: ``dest`` as shown in messages (relative to the rootdir).
+
+    Raises:
+        FileConflictError: ``dest`` is a directory that is not empty, a file or a
+            symbolic link (even a dangling one), or a file is in the way of its parents;
+            nothing was changed.
+    """
+    if os.path.lexists(dest):
+        if dest.is_symlink() or not dest.is_dir():
+            what = "a symbolic link" if dest.is_symlink() else "a file"
+            raise FileConflictError(
+                f"resource {key!r}: {shown} already exists ({what}), and clockwork did not "
+                "create it. Remove it or choose another dest.",
+                resource=key,
+            )
+        if any(dest.iterdir()):
+            raise FileConflictError(
+                f"resource {key!r}: {shown} already exists and is not empty, and clockwork "
+                "did not create it. Remove it or choose another dest.",
+                resource=key,
+            )
+        return
+    ancestor = dest.parent
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise FileConflictError(
+            f"resource {key!r}: {shown} cannot be created: {ancestor.name!r} on its way is a "
+            "file, not a directory; choose another dest",
+            resource=key,
+        )
+
+
+def clone_repository(key: str, repo_url: str, dest: Path, branch: str | None = None) -> None:
+    """``git clone --quiet [--branch BRANCH] -- REPO_URL DEST``.
+
+    Raises:
+        DeploymentError: git is not installed, or the clone failed (with git's reason).
+    """
+    command = ["git", "clone", "--quiet"]
+    if branch:
+        command += ["--branch", branch]
+    command += ["--", repo_url, str(dest)]
+    fix = "check repo_url" + (" and branch" if branch else "")
+    _git(key, command, f"git clone --quiet failed ({fix})")
+
+
+def pull_clone(key: str, dest: Path, *, shown: str) -> None:
+    """``git pull --quiet`` in a clone that is reused (``pull=True``).
+
+    Raises:
+        DeploymentError: git is not installed, or the pull failed (with git's reason).
+    """
+    _git(
+        key,
+        ["git", "-C", str(dest), "pull", "--quiet"],
+        f"git pull failed in {shown} (set pull=False)",
+    )
+
+
+def _git(key: str, command: list[str], failed: str) -> None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise DeploymentError(
+            f"resource {key!r}: git is not installed; install it to clone repositories",
+            resource=key,
+        ) from None
+    if done.returncode != 0:
+        raise DeploymentError(f"resource {key!r}: {failed}: {done.stderr.strip()}", resource=key)
+
+
+def create_clone(
+    key: str,
+    repo_url: str,
+    dest: Path,
+    branch: str | None = None,
+    *,
+    shown: str | None = None,
+    note: Callable[[str, Path], None] | None = None,
+) -> list[str]:
+    """Clone ``repo_url`` (at ``branch``) into ``dest``, creating its missing parents.
+
+    Args:
+        key: The resource.
+        repo_url: What to clone.
+        dest: Where (absolute).
+        branch: The branch to check out (``None``: the repository's default).
+        shown: ``dest`` as shown in messages (default: ``dest``).
+        note: Called as ``note("dirs", path)`` before each missing parent is created and
+            ``note("clones", dest)`` before cloning: the caller records them (the local
+            engine's record) and its teardown removes them. Without ``note``, a failure
+            removes what was made here before it is raised.
+
+    Returns:
+        The parent directories created for the clone, outermost first: what
+        :func:`remove_clone` removes with it.
+
+    Raises:
+        FileConflictError: ``dest`` is taken (:func:`check_clone_target`).
+        DeploymentError: git is missing or the clone failed.
+    """
+    check_clone_target(dest, key, shown=shown or str(dest))
+    existed = os.path.lexists(dest)
+    directories = make_directories(
+        dest.parent, note=None if note is None else (lambda path: note("dirs", path))
+    )
+    if note is not None:
+        note("clones", dest)
+    try:
+        clone_repository(key, repo_url, dest, branch)
+    except BaseException:
+        if note is None:
+            remove_clone(None if existed else dest, directories)
+        raise
+    return directories
+
+
+def remove_clone(dest: Path | None, directories: Iterable[str] = ()) -> list[str]:
+    """Remove the clone at ``dest``, then ``directories`` (deepest first, once empty).
+
+    Returns:
+        The directories left because something else is in them.
+    """
+    if dest is not None:
+        shutil.rmtree(dest, ignore_errors=True)
+    return remove_empty_directories(directories)

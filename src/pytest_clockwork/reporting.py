@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,6 +12,7 @@ from pytest_clockwork.errors import ClockworkError
 
 if TYPE_CHECKING:
     from pytest_clockwork.deployment import Deployment
+    from pytest_clockwork.plan import Step
     from pytest_clockwork.session import ClockworkSession
 
 
@@ -53,42 +54,41 @@ def endpoints(outputs: Mapping[str, Any]) -> str:
 
 
 def plan_lines(deployment: Deployment) -> list[str]:
-    """What ``--clockwork-plan`` prints: levels, each resource, what would happen."""
+    """What ``--clockwork-plan`` prints: levels, each resource, what would happen (the
+    same :class:`~pytest_clockwork.plan.Plan` that apply carries out)."""
     try:
-        levels = deployment.plan()
+        plan = deployment.plan()
     except ClockworkError as exc:
         return [f"clockwork plan: {exc}"]
-    if not levels:
+    if not plan:
         return ["clockwork plan: the selected tests need no resources"]
-    state = deployment.store.read()
     lines = [
         f"clockwork plan for stack {deployment.options.stack!r} "
         f"(engine {deployment.engine_name}), in deploy order:"
     ]
-    for number, level in enumerate(levels, start=1):
+    for number, level in enumerate(plan.levels, start=1):
         lines.append(f"  level {number}:")
-        for key in level:
-            resource = deployment.graph.nodes[key]
-            try:
-                spec = deployment.spec_of(key)
-            except ClockworkError as exc:
-                lines.append(f"    {key} ({type(resource).__name__}): cannot deploy: {exc}")
-                continue
-            kept = state.kept(key)
-            action = "create"
-            if kept is not None:
-                action = "reuse kept" if kept.fingerprint == spec.fingerprint() else "replace kept"
-            summary = _spec_summary(spec.to_json())
-            lines.append(f"    {key} ({type(resource).__name__}{summary}): {action}")
-            lines.extend(f"      {line}" for line in deployment.plan_details(key))
+        for step in level:
+            kind = type(step.task.resource).__name__
+            summary = _spec_summary(step.spec.to_json())
+            lines.append(f"    {step.key} ({kind}{summary}): {_ACTIONS[step.action](step)}")
+            lines.extend(f"      {line}" for line in deployment.catalog.details(step.key))
     try:
-        preview = deployment.preview()
+        preview = deployment.preview(plan)
     except ClockworkError as exc:
         preview = f"preview failed: {exc}"
     if preview:
         lines.append(f"{deployment.engine_name} preview:")
         lines.extend(f"  {line}" for line in preview.splitlines())
     return lines
+
+
+_ACTIONS: dict[str, Callable[[Step], str]] = {
+    "create": lambda step: "create",
+    "reuse": lambda step: "reuse kept",
+    "replace": lambda step: f"replace kept ({step.reason.removeprefix('kept, but ')})",
+    "attach": lambda step: "attach",
+}
 
 
 def _spec_summary(data: Mapping[str, Any]) -> str:
@@ -114,7 +114,7 @@ def summary_lines(session: ClockworkSession) -> list[str]:
     lines: list[str] = []
     if session.error:
         lines.append(f"error: {session.error}")
-    deployment = session._deployment
+    deployment = session.started
     if deployment is None:
         return lines
     lines.extend(f"warning: {message}" for message in deployment.store.damaged)
@@ -183,7 +183,7 @@ def container_logs(
     session: ClockworkSession, item: pytest.Item, *, tail: int
 ) -> Iterator[tuple[str, str]]:
     """Report sections with the log tail of each container ``item`` used."""
-    deployment = session._deployment
+    deployment = session.started
     if deployment is None:
         return
     target = getattr(item, "resource_key", None)

@@ -117,6 +117,11 @@ class ClockworkSession:
                 self._deployment.declare(resource)
         return self._deployment
 
+    @property
+    def started(self) -> Deployment | None:
+        """The deployment, when this run has made one (``None``: it had nothing to do)."""
+        return self._deployment
+
     def _write_line(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
@@ -150,7 +155,7 @@ class ClockworkSession:
                 deployment = self.deployment  # fails at once when the engine is unavailable
                 topology = self.topology
                 if self.options.apply and topology.role == "controller" and topology.share == "run":
-                    deployment.start()  # the workers deploy; this process owns and watches
+                    deployment.lifecycle.start()  # workers deploy; this one owns and watches
             except ClockworkError as exc:
                 raise pytest.UsageError(str(exc)) from None
         if self.active and threading.current_thread() is threading.main_thread():
@@ -215,7 +220,7 @@ class ClockworkSession:
             from pytest_clockwork.errors import ClockworkError
 
             try:
-                self.deployment.reap_dead()
+                self.deployment.lifecycle.reap_dead()
             except ClockworkError as exc:  # the tests that need resources say it again
                 self.error = str(exc)
 
@@ -230,9 +235,9 @@ class ClockworkSession:
 
         try:
             if self.config.getoption("clockwork_expired", False):
-                self.destroyed_stack = self.deployment.destroy_expired()
+                self.destroyed_stack = self.deployment.lifecycle.destroy_expired()
             else:
-                self.destroyed_stack = self.deployment.destroy_stack()
+                self.destroyed_stack = self.deployment.lifecycle.destroy_stack()
         except ClockworkError as exc:
             self.error = str(exc)
         session.items = []
@@ -327,11 +332,11 @@ class ClockworkSession:
         topology = self.topology
         try:
             if topology.role == "controller":
-                self.shared_records = deployment.run_records(self.run_id)
+                self.shared_records = deployment.lifecycle.run_records(self.run_id)
             if topology.tears_down:
-                self.kept, self.outcome = deployment.teardown(failed=failed)
+                self.kept, self.outcome = deployment.lifecycle.teardown(failed=failed)
             elif topology.role == "controller":  # --clockwork-share=worker: crashed workers'
-                self.outcome = deployment.reap_run(self.run_id)
+                self.outcome = deployment.lifecycle.reap_run(self.run_id)
         except ClockworkError as exc:
             self.error = str(exc)
 

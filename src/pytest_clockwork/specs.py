@@ -12,10 +12,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Literal,
+    Self,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from pytest_clockwork.notation import PortMapping
 
@@ -52,18 +63,42 @@ def default_name(key: str) -> str:
     return key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
 
 
+_KINDS: dict[str, type[Spec]] = {}
+"""Each kind of spec's class, by its ``kind``: what :func:`spec_from_json` rebuilds."""
+
+
 @dataclass(frozen=True)
 class Spec:
-    """Base of the normalised views. ``kind`` names the view; ``key`` the resource."""
+    """Base of the normalised views. ``kind`` names the view; ``key`` the resource.
+
+    A subclass that sets ``kind`` is the class :func:`spec_from_json` rebuilds that kind
+    with; its JSON is derived from its fields (those compared, i.e. not ``compare=False``).
+    """
 
     kind: ClassVar[str] = "abstract"
     key: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in vars(cls):
+            known = _KINDS.setdefault(cls.kind, cls)
+            if known is not cls:
+                raise TypeError(f"{cls.__qualname__}: kind {cls.kind!r} is {known.__qualname__}'s")
 
     def to_json(self) -> dict[str, Any]:
         """The spec as plain JSON data (as recorded in the stack's state)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.compare}
         data: dict[str, Any] = json.loads(json.dumps(values, default=_jsonable))
         return {"kind": self.kind, **data}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild the spec from :meth:`to_json`, as its fields' annotations say.
+
+        A field ``data`` lacks (a record written before the field existed) gets its
+        default; keys that are no field are ignored.
+        """
+        return cls(**_field_values(cls, data))
 
     def fingerprint(self) -> str:
         """A digest of everything that would be deployed; equal specs deploy the same."""
@@ -171,6 +206,20 @@ class ContainerSpec(Spec):
         """The container's name in a session: unique, so sessions on one host never clash."""
         return f"{self.name}-{session_id}"
 
+    def aliases(self) -> list[str]:
+        """The names other containers reach it by on its networks."""
+        return sorted({self.name, self.name.rsplit(".", 1)[-1]})
+
+    def logical_networks(self, linked: bool) -> list[str]:
+        """The networks it joins, as declared: its ``networks``, else ``clockwork`` (the
+        session's own) when it is connected with other containers."""
+        return list(self.networks) or (["clockwork"] if linked else [])
+
+
+def session_network(logical: str, session_id: str) -> str:
+    """The network clockwork makes for ``logical`` in a session (``backend-1a2b3c4d``)."""
+    return f"{logical}-{session_id}"
+
 
 @dataclass(frozen=True)
 class FileSpec(Spec):
@@ -241,6 +290,15 @@ class CustomSpec(Spec):
         )
         return data
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """The settings, validated by the class recorded under ``class`` (imported again)."""
+        key = str(data["key"])
+        settings = dict(data.get("settings") or {})
+        origin = dict(data.get("class") or {})
+        resource = _resource_class(key, origin).model_validate(settings)
+        return cls(key=key, resource=resource, settings=settings, origin=origin)
+
 
 def _class_file(cls: type) -> str | None:
     """The file that defines ``cls``.
@@ -286,70 +344,60 @@ def check_distinct(specs: Iterable[Spec]) -> None:
 def spec_from_json(data: Mapping[str, Any]) -> Spec:
     """Rebuild a spec from :meth:`Spec.to_json` (as recorded in the stack's state).
 
-    The result has the same JSON and the same fingerprint as the spec it was made from.
-    A custom spec gets its resource back: the class is imported from where
-    :meth:`CustomSpec.to_json` says it lives and validated from the recorded settings.
+    ``kind`` chooses the class (see :meth:`Spec.from_json`). The result has the same JSON
+    and the same fingerprint as the spec it was made from. A custom spec gets its resource
+    back: the class is imported from where :meth:`CustomSpec.to_json` says it lives and
+    validated from the recorded settings.
 
     Raises:
         ValueError: ``data`` has an unknown kind.
         pytest_clockwork.errors.DeploymentError: A custom resource's class is gone.
     """
     kind, key = data.get("kind"), str(data["key"])
-    if kind == "container":
-        check = data.get("healthcheck")
-        return ContainerSpec(
-            key=key,
-            name=data["name"],
-            image=data["image"],
-            command=_strings(data.get("command")),
-            entrypoint=_strings(data.get("entrypoint")),
-            env=dict(data.get("env") or {}),
-            ports=tuple(PortMapping(**port) for port in data.get("ports") or ()),
-            volumes=tuple(VolumeSpec(**mount) for mount in data.get("volumes") or ()),
-            networks=tuple(data.get("networks") or ()),
-            labels=dict(data.get("labels") or {}),
-            must_run=data.get("must_run", True),
-            restart=data.get("restart"),
-            healthcheck=HealthcheckSpec(**{**check, "test": tuple(check["test"])})
-            if check
-            else None,
-            user=data.get("user"),
-            working_dir=data.get("working_dir"),
-            init=data.get("init", False),
-            privileged=data.get("privileged", False),
-            start_timeout=data.get("start_timeout", 60.0),
-            wait_for_ports=data.get("wait_for_ports", True),
-            runtime=data.get("runtime", "docker"),
-            secret_env=tuple(data.get("secret_env") or ()),
-        )
-    if kind == "file":
-        return FileSpec(
-            key=key,
-            path=Path(data["path"]),
-            digest=data["digest"],
-            mode=data["mode"],
-            overwrite=data.get("overwrite", False),
-        )
-    if kind == "git":
-        return GitSpec(
-            key=key,
-            repo_url=data["repo_url"],
-            dest=Path(data["dest"]),
-            branch=data.get("branch"),
-            pull=data.get("pull", False),
-        )
-    if kind == "group":
-        return GroupSpec(key=key)
-    if kind == "custom":
-        settings = dict(data.get("settings") or {})
-        resource = _resource_class(key, data.get("class") or {}).model_validate(settings)
-        origin = dict(data.get("class") or {})
-        return CustomSpec(key=key, resource=resource, settings=settings, origin=origin)
-    raise ValueError(f"unknown spec kind {kind!r} for resource {key!r}")
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown spec kind {kind!r} for resource {key!r}")
+    return cls.from_json({**data, "key": key})
 
 
-def _strings(value: Any) -> tuple[str, ...] | None:
-    return None if value is None else tuple(str(item) for item in value)
+def _field_values(cls: type[Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments that rebuild the dataclass ``cls`` from its JSON ``data``.
+
+    Each value is read as its field's annotation says; a field ``data`` lacks is left
+    out, so it gets its default.
+    """
+    hints = get_type_hints(cls)
+    return {
+        item.name: _from_json_value(hints[item.name], data[item.name])
+        for item in dataclasses.fields(cls)
+        if item.init and item.name in data
+    }
+
+
+def _from_json_value(annotation: Any, value: Any) -> Any:
+    """``value`` as read from JSON, made what ``annotation`` says.
+
+    Tuples, paths and nested dataclasses are rebuilt (also inside ``X | None`` and
+    ``tuple[X, ...]``); mappings become dicts; anything else is kept as it is.
+    """
+    origin, args = get_origin(annotation), get_args(annotation)
+    if value is None:
+        return None
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        return _from_json_value(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_from_json_value(args[0], item) for item in value)
+        return tuple(_from_json_value(arg, item) for arg, item in zip(args, value, strict=True))
+    if origin in (dict, Mapping):
+        kind = args[1] if args else Any
+        return {name: _from_json_value(kind, item) for name, item in dict(value).items()}
+    if annotation is Path:
+        return Path(value)
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        return annotation(**_field_values(annotation, value))
+    return value
 
 
 def _resource_class(key: str, origin: Mapping[str, Any]) -> type[Resource]:
@@ -359,7 +407,6 @@ def _resource_class(key: str, origin: Mapping[str, Any]) -> type[Resource]:
     import sys
 
     from pytest_clockwork.errors import DeploymentError
-    from pytest_clockwork.resources.base import Resource
 
     module_name, qualname, path = origin.get("module"), origin.get("qualname"), origin.get("file")
     module: Any = sys.modules.get(str(module_name))
@@ -381,7 +428,8 @@ def _resource_class(key: str, origin: Mapping[str, Any]) -> type[Resource]:
             found = getattr(found, part)
     except (ImportError, AttributeError):
         found = None
-    if not (isinstance(found, type) and issubclass(found, Resource)):
+    # A resource class (not imported to check: the resource models import this module).
+    if not (isinstance(found, type) and callable(getattr(found, "spec", None))):
         raise DeploymentError(
             f"resource {key!r}: cannot find its class {qualname} (module {module_name}, "
             f"file {path}); restore that file, or remove what the resource created by hand",

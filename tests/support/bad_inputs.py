@@ -74,7 +74,8 @@ class Case:
             ``IMAGE`` are put before it); ``None`` writes none.
         test: The test module (``test_it.py``).
         args: The inner pytest's arguments.
-        env: Environment variables (every ``CW_*`` variable and ``CI`` are cleared first).
+        env: Environment variables (every ``CW_*`` variable and ``CI`` are cleared first,
+            then ``CW_ENGINE=local`` is set: the local engine unless the case says otherwise).
         ini: Lines added to ``pytest.ini`` after ``[pytest]``.
         files: Files to pre-create, by path relative to the rootdir: text, bytes,
             :data:`DIRECTORY`, or a function of the rootdir giving text or bytes. A
@@ -84,7 +85,8 @@ class Case:
         exit: The exit status; ``None``: any non-zero status.
         outcomes: For accepted inputs, the outcomes (``passed=1``).
         gone: Paths (relative to the rootdir) that must not exist after the run.
-        docker: Containers may be created: check that none is left.
+        docker: Containers may be created: check that none is left (the case is marked
+            ``docker``: it needs a container engine).
         subprocess: Run pytest in a subprocess (for what in-process runs cannot show).
         busy_port: Replace ``{BUSY_PORT}`` with a host port that is taken during the run.
         never: Substrings that must appear nowhere in the output (a secret).
@@ -194,6 +196,7 @@ def run_case(
     for name in list(os.environ):
         if name.startswith("CW_") or name in _ENV_CLEARED:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("CW_ENGINE", "local")  # not whatever a pulumi on PATH would make it
     for name, value in case.env.items():
         monkeypatch.setenv(name, value)
     with busy_port() as port:

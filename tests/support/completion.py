@@ -1,4 +1,4 @@
-"""Helpers for the completion tests: a deployment object, scripted models, a clean env."""
+"""Helpers for the completion tests: a catalog of declarations, scripted models, a clean env."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_clockwork.deployment import Deployment
-from pytest_clockwork.engines.base import SessionInfo
+from pytest_clockwork.catalog import Catalog
 from pytest_clockwork.graph import bind
 from pytest_clockwork.options import Options
 from pytest_clockwork.resources.base import Resource
@@ -37,8 +36,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
 
 
-def deployment(rootdir: Path, resources: dict[str, Resource], **options: Any) -> Deployment:
-    """A deployment of ``resources`` (bound to their names), as a session would build it."""
+def catalog(rootdir: Path, resources: dict[str, Resource], **options: Any) -> Catalog:
+    """The catalog of ``resources`` (bound to their names), as a session would build it."""
     values: dict[str, Any] = {
         "apply": True,
         "keep": "never",
@@ -55,11 +54,7 @@ def deployment(rootdir: Path, resources: dict[str, Resource], **options: Any) ->
         "expired": False,
     }
     values.update(options)
-    result = Deployment(
-        rootdir=rootdir,
-        options=Options(**values),
-        session=SessionInfo(id="test", stack="default", rootdir=rootdir, root_id="test"),
-    )
+    result = Catalog(rootdir, Options(**values))
     for resource in bind(resources).values():
         result.declare(resource)
     return result

@@ -1,4 +1,5 @@
-"""Helpers the tests share: the test image, inner pytest processes, polling, state."""
+"""Helpers the tests share: the test image, inner pytest processes, polling, state, and
+the PATH a test of the engine choice makes for itself."""
 
 from __future__ import annotations
 
@@ -14,6 +15,26 @@ IMAGE = "clockwork-test/busybox:latest"
 # The collection that loads the declarations need not load hypothesis' plugin (1 s).
 QUICK = {"PYTEST_ADDOPTS": "-p no:hypothesispytest"}
 CLOCKWORK = [sys.executable, "-m", "pytest_clockwork.reconcile.cli"]
+FAKE_PULUMI_VERSION = "v3.999.0"
+
+
+def fake_pulumi(directory: Path) -> Path:
+    """An executable ``pulumi`` in ``directory`` that prints a version and exits 0."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "pulumi"
+    script.write_text(f"#!/bin/sh\necho {FAKE_PULUMI_VERSION}\n")
+    script.chmod(0o755)
+    return script
+
+
+def without_pulumi(monkeypatch: Any, directory: Path) -> None:
+    """No Pulumi CLI can be found, whatever this machine has installed: PATH is an empty
+    directory, and ``PULUMI_HOME`` and ``HOME`` (``~/.pulumi``) are empty ones too."""
+    for name in ("bin", "pulumi-home", "home"):
+        (directory / name).mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("PATH", str(directory / "bin"))
+    monkeypatch.setenv("PULUMI_HOME", str(directory / "pulumi-home"))
+    monkeypatch.setenv("HOME", str(directory / "home"))
 
 
 def clockwork_objects(client: Any, rootdir: Path) -> dict[str, list[str]]:

@@ -51,13 +51,23 @@ class Assertion(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    resource_types: ClassVar[tuple[str, ...]] = ()
-    """Names of the resource classes (or their bases) this check fits; empty fits all."""
+    resource_types: ClassVar[tuple[type[Resource], ...]] = ()
+    """The resource classes (or their bases) this check fits; empty fits all."""
 
     description: str | None = None
     timeout: float = Field(default=10.0, gt=0)
 
     _deadline: float | None = PrivateAttr(default=None)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        names = [kind for kind in cls.resource_types if not isinstance(kind, type)]
+        if names:
+            raise TypeError(
+                f"{cls.__name__}.resource_types: give the resource classes it fits "
+                f"(FileResource, ...), not their names {names!r}"
+            )
 
     @model_validator(mode="before")
     @classmethod
@@ -121,10 +131,7 @@ class Assertion(BaseModel):
 
     def fits(self, resource: Resource) -> bool:
         """Whether this check can be applied to ``resource``."""
-        if not self.resource_types:
-            return True
-        names = {cls.__name__ for cls in type(resource).__mro__}
-        return any(name in names for name in self.resource_types)
+        return not self.resource_types or isinstance(resource, self.resource_types)
 
     def misfit(self, resource: Resource) -> str | None:
         """Why this check cannot be applied to ``resource`` (``None`` when it can).
@@ -135,12 +142,7 @@ class Assertion(BaseModel):
 
     def checks(self) -> str:
         """What kind of resource this check is for, in words (``"containers"``)."""
-        kinds = {
-            "ContainerResource": "containers",
-            "FileResource": "files",
-            "GitRepoResource": "repositories",
-        }
-        names = [kinds.get(name, name) for name in self.resource_types]
+        names = [_in_words(cls) for cls in self.resource_types]
         return " and ".join(names) if names else "resources"
 
     @property
@@ -150,3 +152,10 @@ class Assertion(BaseModel):
             return re.sub(r"[^a-zA-Z0-9_-]+", "_", self.description).strip("_").lower()
         name = type(self).__name__.removesuffix("Assert").removesuffix("Assertion")
         return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() or "check"
+
+
+def _in_words(cls: type[Resource]) -> str:
+    """How a message names the resources of ``cls``: what the class itself says
+    (``"containers"``), else its class name."""
+    words = vars(cls).get("in_words")
+    return words if isinstance(words, str) else cls.__name__

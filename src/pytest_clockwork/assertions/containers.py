@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from pydantic import field_validator
 
 from pytest_clockwork.assertions.base import Assertion, AssertionFailed, Pattern
+from pytest_clockwork.resources.container import ContainerResource
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
     from pytest_clockwork.runtimes.dockerd import Observed
 
-CONTAINERS = ("ContainerResource",)
+CONTAINERS: tuple[type[Resource], ...] = (ContainerResource,)
 _SHOWN_LINES = 10
 
 
@@ -27,7 +28,7 @@ def _observe(resource: Resource) -> Observed:
             f"resource {resource.key!r}: container {resource.outputs.get('container_name')} "
             "no longer exists"
         )
-    return seen  # type: ignore[no-any-return]
+    return seen
 
 
 def _tail(text: str) -> str:
@@ -42,7 +43,7 @@ class ContainerRunningAssert(Assertion):
         ``DockerResource(..., assertions=[ContainerRunningAssert()])``
     """
 
-    resource_types: ClassVar[tuple[str, ...]] = CONTAINERS
+    resource_types = CONTAINERS
 
     def check(self, resource: Resource) -> None:
         """Fail unless the container's status is ``running``."""
@@ -58,7 +59,7 @@ class ContainerRunningAssert(Assertion):
 class ContainerHealthyAssert(Assertion):
     """The container's own healthcheck reports healthy."""
 
-    resource_types: ClassVar[tuple[str, ...]] = CONTAINERS
+    resource_types = CONTAINERS
 
     def check(self, resource: Resource) -> None:
         """Fail unless the engine reports the container healthy."""
@@ -83,7 +84,7 @@ class LogContainsAssert(Assertion):
         pattern: A regular expression searched in stdout and stderr.
     """
 
-    resource_types: ClassVar[tuple[str, ...]] = CONTAINERS
+    resource_types = CONTAINERS
     pattern: Pattern
 
     def check(self, resource: Resource) -> None:
@@ -104,7 +105,7 @@ class CommandSucceedsAssert(Assertion):
         expect_output: Text that must appear in the command's output.
     """
 
-    resource_types: ClassVar[tuple[str, ...]] = CONTAINERS
+    resource_types = CONTAINERS
     command: str | list[str]
     expect_output: str | None = None
 

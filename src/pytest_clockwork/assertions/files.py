@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import model_validator
 
 from pytest_clockwork.assertions.base import Assertion, AssertionFailed, Pattern
+from pytest_clockwork.resources.file import FileResource
+from pytest_clockwork.resources.git import GitRepoResource
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
 
-FILES = ("FileResource", "GitRepoResource")
+FILES: tuple[type[Resource], ...] = (FileResource, GitRepoResource)
 
 
 def _resolve(resource: Resource, path: str | None) -> Path:
@@ -24,7 +26,7 @@ def _resolve(resource: Resource, path: str | None) -> Path:
     candidate = Path(path)
     if candidate.is_absolute():
         return candidate
-    base = own if own.is_dir() or type(resource).__name__ == "GitRepoResource" else own.parent
+    base = own if own.is_dir() or isinstance(resource, GitRepoResource) else own.parent
     return base / candidate
 
 
@@ -36,7 +38,7 @@ class FileExistsAssert(Assertion):
             resource (a file's directory, a repository clone's root).
     """
 
-    resource_types: ClassVar[tuple[str, ...]] = FILES
+    resource_types = FILES
     path: str | None = None
 
     def check(self, resource: Resource) -> None:
@@ -55,7 +57,7 @@ class FileContentMatchesAssert(Assertion):
         path: As for :class:`FileExistsAssert`.
     """
 
-    resource_types: ClassVar[tuple[str, ...]] = FILES
+    resource_types = FILES
     pattern: Pattern | None = None
     contains: str | None = None
     path: str | None = None

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Self
 from pydantic import Field, model_validator
 
 from pytest_clockwork.assertions.base import Assertion, AssertionFailed
+from pytest_clockwork.resources.container import ContainerResource
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
-
-CONTAINERS = ("ContainerResource",)
 
 
 class HealthcheckAssert(Assertion):
@@ -45,7 +44,7 @@ class HealthcheckAssert(Assertion):
 
     def fits(self, resource: Resource) -> bool:
         """A URL fits any resource; a port needs a container."""
-        return self.url is not None or _is_container(resource)
+        return self.url is not None or isinstance(resource, ContainerResource)
 
     def misfit(self, resource: Resource) -> str | None:
         """Also: the container must publish the port."""
@@ -93,7 +92,7 @@ class PortAccessibleAssert(Assertion):
 
     def fits(self, resource: Resource) -> bool:
         """A host and port fit any resource; a container port needs a container."""
-        return self.host is not None or _is_container(resource)
+        return self.host is not None or isinstance(resource, ContainerResource)
 
     def misfit(self, resource: Resource) -> str | None:
         """Also: the container must publish the port."""
@@ -125,7 +124,3 @@ def _unpublished(resource: Resource, port: int | None, elsewhere: str | None) ->
     if f"{port}/tcp" in {parse_port(text).key for text in declared}:
         return None
     return f'it checks container port {port}, which is not published: add "{port}" to ports=[...]'
-
-
-def _is_container(resource: Resource) -> bool:
-    return any(cls.__name__ in CONTAINERS for cls in type(resource).__mro__)

@@ -28,7 +28,7 @@ from .resolver import Resolution, Resolver
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
-    from pytest_clockwork.deployment import Deployment
+    from pytest_clockwork.catalog import Catalog
 
     from .agent import ModelCompleter
 
@@ -42,12 +42,12 @@ FIX = (
 
 
 def complete_resources(
-    deployment: Deployment, keys: Iterable[str], *, model: Model | None = None
+    catalog: Catalog, keys: Iterable[str], *, model: Model | None = None
 ) -> dict[str, Resource]:
     """The completed declaration of each key (and of what their completion needed).
 
     Args:
-        deployment: The session's deployment (its graph, rootdir, options, and the
+        catalog: The session's declarations (their graph, rootdir, options, and the
             ``notes`` where the plan shows what completion did).
         keys: The resources to complete.
         model: A pydantic-ai model to ask instead of the configured endpoint (tests).
@@ -61,25 +61,25 @@ def complete_resources(
         CompletionError: No model could complete a resource, or its proposals kept
             being rejected.
     """
-    graph = deployment.graph
+    graph = catalog.graph
     order = completion_order(graph, keys)
-    done = {key: deployment.completed[key] for key, _ in order if key in deployment.completed}
+    done = {key: catalog.completed[key] for key, _ in order if key in catalog.completed}
     if not any(graph.nodes[key].missing_fields() for key, _ in order if key not in done):
         return {key: done.get(key, graph.nodes[key]) for key, _ in order}
-    lock = Lockfile(deployment.rootdir)
+    lock = Lockfile(catalog.rootdir)
     resolver = Resolver(
         graph,
         order,
         done=done,
         entries=lock.read(),
-        rootdir=deployment.rootdir,
-        refresh=deployment.options.refresh,
+        rootdir=catalog.rootdir,
+        refresh=catalog.options.refresh,
     )
     result = _run(resolver.run(None))
     _raise_failures(result)
     if result.misses:
         needed = result.misses
-        read_only = _read_only(deployment)
+        read_only = _read_only(catalog)
         if read_only is not None:
             why, fix = read_only
             raise LockfileError(
@@ -87,7 +87,7 @@ def complete_resources(
                 f"({why}):\n{_reasons(needed)}\n{fix}",
                 resource=next(iter(needed)),
             )
-        completer = _completer(deployment, needed, model)
+        completer = _completer(catalog, needed, model)
         with lock.held():
             resolver.entries = lock.read()
             result = _run(_ask(resolver, completer))
@@ -95,7 +95,7 @@ def complete_resources(
                 lock.update(result.fresh)
         _raise_model_failures(result, needed, completer)
     for key, request in result.requests.items():
-        deployment.notes[key] = plan_notes(
+        catalog.notes[key] = plan_notes(
             request.given, result.completed[key], request.fields, result.sources[key]
         )
     return result.completed
@@ -106,9 +106,7 @@ async def _ask(resolver: Resolver, completer: ModelCompleter) -> Resolution:
         return await resolver.run(completer)
 
 
-def _completer(
-    deployment: Deployment, needed: Mapping[str, str], model: Model | None
-) -> ModelCompleter:
+def _completer(catalog: Catalog, needed: Mapping[str, str], model: Model | None) -> ModelCompleter:
     """The model completer for this run (imports pydantic-ai).
 
     Raises:
@@ -120,14 +118,14 @@ def _completer(
 
     settings = get_settings()
     limits: dict[str, Any] = {
-        "rootdir": deployment.rootdir,
+        "rootdir": catalog.rootdir,
         "max_retries": settings.completion_max_retries,
         "concurrency": settings.completion_concurrency,
     }
     if model is not None:
         return ModelCompleter(model, label=model.model_name, endpoint="a test model", **limits)
-    model_name = deployment.options.model or settings.model
-    base_url = deployment.options.base_url or settings.base_url
+    model_name = catalog.options.model or settings.model
+    base_url = catalog.options.base_url or settings.base_url
     api_key = settings.api_key
     if api_key is None:
         if not _is_local(base_url):
@@ -204,14 +202,14 @@ def _raise_failures(result: Resolution) -> None:
     raise CompletionError("\n".join(messages), resource=first_key)
 
 
-def _read_only(deployment: Deployment) -> tuple[str, str] | None:
+def _read_only(catalog: Catalog) -> tuple[str, str] | None:
     """Why the lock is read-only in this run, and what to do; ``None`` when it is not.
 
     Attaching to running resources never asks a model (they were deployed with what
     the lock says). With ``CI`` set the lock is read-only, like ``npm ci``, unless
     ``--clockwork-lock=update`` says otherwise.
     """
-    options = deployment.options
+    options = catalog.options
     if not (options.apply or options.plan):
         return (
             "attaching to running resources without --clockwork-apply",

@@ -9,12 +9,15 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_clockwork.errors import ClockworkError, DeploymentError
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.specs import LABEL_PREFIX, Spec
 from pytest_clockwork.state import ResourceRecord, StateStore
+
+if TYPE_CHECKING:
+    from pytest_clockwork.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,69 @@ class Engine(ABC):
         """Bring a kept resource that is being reused up to date (e.g. ``git pull``)."""
         return None
 
-    def preview(self, levels: list[list[Task]]) -> str | None:
-        """A change summary of what :meth:`deploy` would do, when the engine has one."""
+    # -- corrections of kept resources (the reconciler) ---------------------------------
+
+    def resume(self, record: ResourceRecord) -> dict[str, Any]:
+        """Start the stopped (or paused) container of ``record`` again; wait until it is
+        ready.
+
+        Returns:
+            Its outputs, with the host ports it has now.
+
+        Raises:
+            DeploymentError: It is not a container, or did not get ready.
+        """
+        from pytest_clockwork.runtimes.readiness import wait_until_ready
+
+        spec, runtime, container_id = self._container(record)
+        runtime.resume(container_id)
+        ports = wait_until_ready(runtime, spec, container_id, cancelled=self.cancelled)
+        return {**record.outputs, "ports": ports}
+
+    def current_outputs(self, record: ResourceRecord) -> dict[str, Any]:
+        """The outputs of ``record`` with the host ports its container has now.
+
+        Raises:
+            DeploymentError: It is not a container, or its container is gone.
+        """
+        _, runtime, container_id = self._container(record)
+        seen = runtime.observe(container_id)
+        if seen is None:
+            raise DeploymentError(f"resource {record.key!r}: its container is gone")
+        return {**record.outputs, "ports": dict(seen.ports or {})}
+
+    def recreate(self, record: ResourceRecord, task: Task) -> dict[str, Any]:
+        """Replace what ``record`` describes with ``task``'s resource, under the same name.
+
+        Returns:
+            The new outputs.
+
+        Raises:
+            Exception: What destroying or creating raised.
+        """
+        failures = self.destroy_all([[record]])
+        if failures:
+            raise next(iter(failures.values()))
+        failures = self.deploy([[task]], lambda done: None)
+        if task.key in failures:
+            raise failures[task.key]
+        return task.outputs
+
+    def _container(self, record: ResourceRecord) -> tuple[Any, Any, str]:
+        from pytest_clockwork.runtimes import runtime_for
+        from pytest_clockwork.specs import ContainerSpec, spec_from_json
+
+        spec = spec_from_json(record.spec)
+        container_id = str(record.outputs.get("container_id") or "")
+        if not isinstance(spec, ContainerSpec) or not container_id:
+            raise DeploymentError(
+                f"resource {record.key!r} is not a container: it cannot be started again",
+                resource=record.key,
+            )
+        return spec, runtime_for(str(record.outputs.get("runtime", spec.runtime))), container_id
+
+    def preview(self, plan: Plan) -> str | None:
+        """A change summary of what carrying ``plan`` out would do, when the engine has one."""
         return None
 
     def finish(self, records: list[ResourceRecord]) -> None:

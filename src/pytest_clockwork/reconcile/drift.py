@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pytest_clockwork.notation import format_mode
 
 if TYPE_CHECKING:
-    from pytest_clockwork.runtimes.dockerd import Observed
+    from pytest_clockwork.runtimes.base import Observed
     from pytest_clockwork.specs import ContainerSpec, FileSpec
 
 Fix = Literal["start", "record", "recreate"]
@@ -71,24 +71,28 @@ def container_drift(
 ) -> list[Drift]:
     """How a container differs from the spec it was deployed from.
 
+    Only what the runtime reports is compared: a field of ``seen`` that is ``None`` (the
+    runtime cannot see it) is never taken for a difference.
+
     Args:
         spec: The spec the container was created from.
-        seen: What the engine reports of it now (``None``: it no longer exists).
+        seen: What the runtime reports of it now (``None``: it no longer exists).
         recorded_ports: The host ports recorded when it was deployed, ``"80/tcp"`` → port.
     """
     if seen is None:
         return [Drift("gone", "the container no longer exists", "recreate", destructive=False)]
     drifts = []
-    if seen.image != spec.image:
+    if seen.image is not None and seen.image != spec.image:
         drifts.append(Drift("image", f"it runs image {seen.image!r}, declared {spec.image!r}"))
-    for name in sorted(spec.env):
-        if name not in seen.env:
+    env = seen.env if seen.env is not None else {}
+    for name in sorted(spec.env) if seen.env is not None else ():
+        if name not in env:
             drifts.append(Drift("env", f"env {name} is not set in the container"))
-        elif not spec.env_matches(name, seen.env[name]):
+        elif not spec.env_matches(name, env[name]):
             drifts.append(Drift("env", f"env {name} has another value than declared"))
     if spec.must_run:
         drifts.extend(_status_drift(seen))
-    if seen.status == "running":
+    if seen.status == "running" and seen.ports is not None:
         drifts.extend(_port_drift(spec, seen.ports, recorded_ports))
         if spec.healthcheck is not None and seen.health == "unhealthy":
             drifts.append(Drift("health", "its healthcheck reports it unhealthy"))
@@ -110,8 +114,6 @@ def _status_drift(seen: Observed) -> list[Drift]:
 def _port_drift(
     spec: ContainerSpec, published: Mapping[str, int], recorded: Mapping[str, int]
 ) -> list[Drift]:
-    if spec.runtime != "docker":
-        return []
     drifts = []
     for port in spec.ports:
         host = published.get(port.key)

@@ -1,34 +1,35 @@
-"""Telling the Docker engine being away from a resource's own fault, and recovering."""
+"""Telling a container runtime being away (the Docker daemon) from a resource's own fault.
+
+What counts as "away" is each runtime's to say (:meth:`~pytest_clockwork.runtimes.base.
+ContainerRuntime.unreachable`); this module asks the runtime of a record.
+"""
 
 from __future__ import annotations
 
-import sys
-
-from pytest_clockwork.errors import EngineUnavailableError
 from pytest_clockwork.state import ResourceRecord
 
 
 def uses_docker(record: ResourceRecord) -> bool:
-    """Whether checking ``record`` needs the Docker engine."""
-    return record.kind == "container" and record.outputs.get("runtime", "docker") == "docker"
+    """Whether checking ``record`` needs a runtime that can be away (a daemon)."""
+    if record.kind != "container":
+        return False
+    from pytest_clockwork.runtimes import runtime_for
+
+    return runtime_for(str(record.outputs.get("runtime", "docker"))).serves_remotely
 
 
-def engine_fault(exc: BaseException) -> bool:
-    """Whether ``exc`` says the Docker engine cannot be reached (not a resource's fault)."""
-    if isinstance(exc, EngineUnavailableError | ConnectionError):
-        return True
-    import docker.errors
-    import requests.exceptions
+def engine_fault(exc: BaseException, record: ResourceRecord | None = None) -> bool:
+    """Whether ``exc`` says the runtime (of ``record``, or any) cannot be reached."""
+    from pytest_clockwork.runtimes import loaded, runtime_for
 
-    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
-        return True
-    return isinstance(exc, docker.errors.DockerException) and not isinstance(
-        exc, docker.errors.NotFound
-    )
+    if record is not None and record.kind == "container":
+        return runtime_for(str(record.outputs.get("runtime", "docker"))).unreachable(exc)
+    return any(runtime.unreachable(exc) for runtime in loaded()) or isinstance(exc, ConnectionError)
 
 
 def reset_docker() -> None:
-    """Forget the Docker client (when one was made), so the next call connects afresh."""
-    dockerd = sys.modules.get("pytest_clockwork.runtimes.dockerd")
-    if dockerd is not None:
-        dockerd.reset_client()
+    """Forget the runtimes' connections, so the next call connects afresh."""
+    from pytest_clockwork.runtimes import loaded
+
+    for runtime in loaded():
+        runtime.reconnect()

@@ -225,11 +225,6 @@ class Reconciler:
             return "undeclared", "; ".join(evaluation.notes) or "it is not declared"
         if resource.on_drift != "auto_correct":
             return "alert", "on_drift is 'alert'"
-        if record.engine != "local":
-            return "engine", (
-                f"it was deployed with the {record.engine} engine and automatic corrections "
-                "need the local engine; redeploy with pytest --clockwork-apply --clockwork-keep"
-            )
         if evaluation.destructive and resource.stateful and not self.allow_stateful:
             return "stateful", (
                 f"it is stateful=True and the fix ({evaluation.fix}) would destroy what it "

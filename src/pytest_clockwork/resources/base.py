@@ -62,6 +62,8 @@ class Resource(BaseModel):
 
     completable: ClassVar[tuple[str, ...]] = ()
     """Fields an AI model may fill when they are left ``None`` and a description is given."""
+    in_words: ClassVar[str | None] = None
+    """How messages name resources of this very class, in the plural (``"containers"``)."""
     free_text: ClassVar[tuple[str, ...]] = ("description",)
     """Fields whose text may hold any character; the others are handed to engines (Docker,
     the filesystem), which refuse NUL."""

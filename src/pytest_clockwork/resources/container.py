@@ -169,6 +169,7 @@ class ContainerResource(Resource):
     """
 
     completable: ClassVar[tuple[str, ...]] = ("image", "ports", "env_vars")
+    in_words: ClassVar[str | None] = "containers"
     runtime: ClassVar[Literal["docker", "apple"]] = "docker"
 
     image: Image | None = None

@@ -35,6 +35,7 @@ class FileResource(Resource):
     """
 
     completable: ClassVar[tuple[str, ...]] = ("name", "content", "directory", "mode")
+    in_words: ClassVar[str | None] = "files"
     free_text: ClassVar[tuple[str, ...]] = ("description", "content")
 
     content: Text | None = None

@@ -24,6 +24,7 @@ class GitRepoResource(Resource):
     """
 
     completable: ClassVar[tuple[str, ...]] = ("repo_url", "branch", "dest")
+    in_words: ClassVar[str | None] = "repositories"
 
     repo_url: str | None = None
     dest: Path | None = None

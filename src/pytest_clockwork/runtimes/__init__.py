@@ -1,20 +1,56 @@
-"""Container runtimes: Docker (through its SDK) and Apple's ``container`` command.
+"""Container runtimes behind one interface (:class:`~.base.ContainerRuntime`).
 
-Both modules offer the same functions (``start``, ``observe``, ``logs``, ``execute``,
-``remove_container``); :func:`runtime_for` picks one by a spec's ``runtime``.
+:func:`runtime_for` gives the runtime a spec names (``ContainerSpec.runtime``); each is
+imported on first use (Docker's SDK only when a Docker container is handled).
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_clockwork.runtimes.base import ContainerRuntime
+
+_RUNTIMES: dict[str, ContainerRuntime] = {}
 
 
-def runtime_for(name: str) -> ModuleType:
-    """The runtime module for ``"docker"`` or ``"apple"``, imported on first use."""
-    if name == "apple":
-        from pytest_clockwork.runtimes import apple
+def runtime_for(name: str) -> ContainerRuntime:
+    """The runtime called ``name`` (``"docker"``, ``"apple"``).
 
-        return apple
-    from pytest_clockwork.runtimes import dockerd
+    Raises:
+        ValueError: No runtime has that name.
+    """
+    if name not in _RUNTIMES:
+        if name == "docker":
+            from pytest_clockwork.runtimes.dockerd import DockerRuntime
 
-    return dockerd
+            _RUNTIMES[name] = DockerRuntime()
+        elif name == "apple":
+            from pytest_clockwork.runtimes.apple import AppleRuntime
+
+            _RUNTIMES[name] = AppleRuntime()
+        else:
+            raise ValueError(f"no container runtime is called {name!r}")
+    return _RUNTIMES[name]
+
+
+def loaded() -> list[ContainerRuntime]:
+    """The runtimes used so far in this process."""
+    return list(_RUNTIMES.values())
+
+
+@contextlib.contextmanager
+def use_runtime(runtime: ContainerRuntime) -> Iterator[ContainerRuntime]:
+    """Within the block, :func:`runtime_for` gives ``runtime`` for its name (a test's
+    stand-in); the one used before comes back after."""
+    previous = _RUNTIMES.get(runtime.name)
+    _RUNTIMES[runtime.name] = runtime
+    try:
+        yield runtime
+    finally:
+        if previous is None:
+            _RUNTIMES.pop(runtime.name, None)
+        else:
+            _RUNTIMES[runtime.name] = previous

@@ -12,9 +12,10 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
+from typing import ClassVar
 
 from pytest_clockwork.errors import DeploymentError, EngineUnavailableError
-from pytest_clockwork.runtimes.dockerd import Observed
+from pytest_clockwork.runtimes.base import ContainerRuntime, Observed
 from pytest_clockwork.specs import ContainerSpec
 
 
@@ -104,7 +105,7 @@ def observe(container_id: str) -> Observed | None:
         return None
     item = data[0] if isinstance(data, list) and data else {}
     status = str(item.get("status", "unknown"))
-    return Observed(status=status, health="none", image="", env={}, ports={}, exit_code=None)
+    return Observed(status=status, health=None, image=None, env=None, ports=None, exit_code=None)
 
 
 def logs(container_id: str, tail: int | None = 100) -> str:
@@ -125,3 +126,57 @@ def remove_container(container_id: str) -> None:
     """Remove the container; gone already is fine."""
     if available():
         subprocess.run(["container", "delete", "--force", container_id], capture_output=True)
+
+
+class AppleRuntime(ContainerRuntime):
+    """Apple's ``container`` command (macOS). Its ``inspect`` tells clockwork the status
+    only; host ports are chosen before the container starts."""
+
+    name: ClassVar[str] = "apple"
+
+    def start(
+        self,
+        spec: ContainerSpec,
+        *,
+        name: str,
+        labels: Mapping[str, str],
+        networks: Mapping[str, list[str]],
+    ) -> str:
+        """See :func:`start`."""
+        return start(spec, name=name, labels=labels, networks=networks)
+
+    def observe(self, container_id: str) -> Observed | None:
+        """See :func:`observe`."""
+        return observe(container_id)
+
+    def resume(self, container_id: str) -> None:
+        """``container start``."""
+        _cli("start", container_id)
+
+    def logs(self, container_id: str, tail: int | None = 100) -> str:
+        """See :func:`logs`."""
+        return logs(container_id, tail)
+
+    def execute(self, container_id: str, command: list[str]) -> tuple[int, str]:
+        """See :func:`execute`."""
+        return execute(container_id, command)
+
+    def remove(self, container_id: str) -> None:
+        """See :func:`remove_container`."""
+        remove_container(container_id)
+
+    def command_line(
+        self,
+        spec: ContainerSpec,
+        *,
+        name: str,
+        labels: Mapping[str, str],
+        host_ports: Mapping[str, int],
+        networks: list[str],
+    ) -> list[str] | None:
+        """See :func:`run_args`."""
+        return run_args(spec, name=name, labels=labels, host_ports=host_ports, networks=networks)
+
+    def removal_command_line(self, name: str) -> list[str] | None:
+        """``container delete --force NAME``."""
+        return ["container", "delete", "--force", name]

@@ -8,8 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 import docker
@@ -22,6 +21,8 @@ from pytest_clockwork.errors import (
     EngineUnavailableError,
     ImageUnavailableError,
 )
+from pytest_clockwork.runtimes.base import ContainerRuntime
+from pytest_clockwork.runtimes.base import Observed as Observed
 from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec
 
 _NS = 1_000_000_000
@@ -66,18 +67,6 @@ def published_host() -> str:
     if url.startswith(("tcp://", "ssh://", "http://", "https://")):
         return urlparse(url).hostname or "127.0.0.1"
     return "127.0.0.1"
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What the engine reports of a container right now."""
-
-    status: str
-    health: str
-    image: str
-    env: dict[str, str]
-    ports: dict[str, int]
-    exit_code: int | None
 
 
 def ensure_image(image: str, *, resource: str) -> None:
@@ -358,3 +347,98 @@ def labelled(labels: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
         for item in (api.volumes(filters=filters).get("Volumes") or [])
     ]
     return {"containers": containers, "networks": networks, "volumes": volumes}
+
+
+class DockerRuntime(ContainerRuntime):
+    """Docker (or an engine with Docker's API), through the Docker SDK."""
+
+    name: ClassVar[str] = "docker"
+    sees: ClassVar[frozenset[str]] = frozenset(
+        {"status", "health", "image", "env", "ports", "exit_code"}
+    )
+    makes_networks: ClassVar[bool] = True
+    picks_host_ports: ClassVar[bool] = True
+    serves_remotely: ClassVar[bool] = True
+
+    def unreachable(self, error: BaseException) -> bool:
+        """Also the SDK's and requests' errors of a daemon that does not answer."""
+        import requests.exceptions
+
+        if super().unreachable(error):
+            return True
+        if isinstance(error, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+            return True
+        return isinstance(error, docker.errors.DockerException) and not isinstance(
+            error, docker.errors.NotFound
+        )
+
+    def reconnect(self) -> None:
+        """See :func:`reset_client`."""
+        reset_client()
+
+    def prepare(self, spec: ContainerSpec) -> None:
+        """Use the image when it is there, else pull it."""
+        ensure_image(spec.image, resource=spec.key)
+
+    def start(
+        self,
+        spec: ContainerSpec,
+        *,
+        name: str,
+        labels: Mapping[str, str],
+        networks: Mapping[str, list[str]],
+    ) -> str:
+        """Create and start the container (see :func:`start`)."""
+        return str(start(spec, name=name, labels=labels, networks=networks).id)
+
+    def observe(self, container_id: str) -> Observed | None:
+        """See :func:`observe`."""
+        return observe(container_id)
+
+    def resume(self, container_id: str) -> None:
+        """Unpause a paused container, start a stopped one."""
+        seen = observe(container_id)
+        if seen is not None and seen.status == "paused":
+            client().api.unpause(container_id)
+        else:
+            client().api.start(container_id)
+
+    def logs(self, container_id: str, tail: int | None = 100) -> str:
+        """See :func:`logs`."""
+        return logs(container_id, tail)
+
+    def execute(self, container_id: str, command: list[str]) -> tuple[int, str]:
+        """See :func:`execute`."""
+        return execute(container_id, command)
+
+    def remove(self, container_id: str) -> None:
+        """See :func:`remove_container`."""
+        remove_container(container_id)
+
+    def published_host(self) -> str:
+        """See :func:`published_host`."""
+        return published_host()
+
+    def external_network(self, name: str) -> bool:
+        """See :func:`external_network`."""
+        return external_network(name)
+
+    def ensure_network(self, name: str, labels: Mapping[str, str]) -> bool:
+        """See :func:`ensure_network`."""
+        return ensure_network(name, labels)
+
+    def remove_network(self, name: str) -> bool:
+        """See :func:`remove_network`."""
+        return remove_network(name)
+
+    def volume_exists(self, name: str) -> bool:
+        """See :func:`volume_exists`."""
+        return volume_exists(name)
+
+    def ensure_volume(self, name: str, labels: Mapping[str, str]) -> bool:
+        """See :func:`ensure_volume`."""
+        return ensure_volume(name, labels)
+
+    def remove_volume(self, name: str) -> bool:
+        """See :func:`remove_volume`."""
+        return remove_volume(name)

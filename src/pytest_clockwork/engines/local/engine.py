@@ -73,6 +73,15 @@ class LocalEngine(Engine):
             self.containers.finish(records)
         self.files.finish(records)
 
+    def recreate(self, record: ResourceRecord, task: Task) -> dict[str, Any]:
+        """Rewrite a file in place; otherwise remove what is there and create it again."""
+        if record.kind == "file" and task.spec.kind == "file":
+            return self.files.rewrite(task)
+        self.destroy(record)
+        if record.kind == "container":
+            self.containers.wait_gone(record)
+        return self.create(task)
+
     def reuse(self, task: Task) -> None:
         """Adopt a kept resource: its networks; pull a clone that asks for it."""
         if task.spec.kind == "container":

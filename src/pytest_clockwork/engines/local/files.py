@@ -3,23 +3,27 @@
 Only what clockwork created is ever removed: the files it wrote, the clones it made,
 and the directories it created (once they are empty). A file that clockwork did not
 create is never overwritten unless the resource says ``overwrite=True``, and then the
-original is restored at teardown.
+original is restored at teardown. The rules are :mod:`pytest_clockwork.filesystem`'s
+(the Pulumi engine's providers call the same functions); what this driver adds is the
+record: each thing is noted in it before it is created, so that teardown (of this
+session, or of whoever cleans up after it) removes exactly that.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_clockwork.errors import DeploymentError, FileConflictError
+from pytest_clockwork.errors import FileConflictError
 from pytest_clockwork.filesystem import (
     check_target,
+    create_clone,
     keep_original,
-    missing_directories,
+    make_directories,
     original_path,
+    pull_clone,
+    remove_clone,
     remove_empty_directories,
     remove_if_ours,
     restore_original,
@@ -40,10 +44,8 @@ class FileDriver:
         self.engine = engine
 
     def make_directory(self, record: ResourceRecord, directory: str | Path) -> None:
-        """Create ``directory`` and missing parents, noting each one created."""
-        for path in missing_directories(directory):
-            self.engine.note(record, "dirs", str(path))
-            path.mkdir(exist_ok=True)
+        """Create ``directory`` and missing parents, noting each one before it is created."""
+        make_directories(directory, note=lambda path: self.engine.note(record, "dirs", str(path)))
 
     def _relative(self, path: Path) -> str:
         try:
@@ -81,45 +83,24 @@ class FileDriver:
         return {"path": str(spec.path), "identity": identity}
 
     def create_clone(self, task: Task) -> dict[str, Any]:
-        """Clone the repository (at its branch) into ``dest``."""
+        """Clone the repository (at its branch) into ``dest``; refuse a taken ``dest``."""
         spec = task.spec
         assert isinstance(spec, GitSpec)
-        if spec.dest.exists() and any(spec.dest.iterdir()):
-            raise FileConflictError(
-                f"resource {spec.key!r}: {self._relative(spec.dest)} already exists and is not "
-                "empty, and clockwork did not create it. Remove it or choose another dest.",
-                resource=spec.key,
-            )
-        self.make_directory(task.record, spec.dest.parent)
-        self.engine.note(task.record, "clones", str(spec.dest))
-        command = ["git", "clone", "--quiet"]
-        if spec.branch:
-            command += ["--branch", spec.branch]
-        command += ["--", spec.repo_url, str(spec.dest)]
-        fix = "check repo_url" + (" and branch" if spec.branch else "")
-        self._git(spec.key, command, fix)
+        create_clone(
+            spec.key,
+            spec.repo_url,
+            spec.dest,
+            spec.branch,
+            shown=self._relative(spec.dest),
+            note=lambda what, path: self.engine.note(task.record, what, str(path)),
+        )
         return {"path": str(spec.dest)}
 
     def pull(self, task: Task) -> None:
         """``git pull`` a reused clone when the resource asks for it."""
         spec = task.spec
         if isinstance(spec, GitSpec) and spec.pull:
-            self._git(spec.key, ["git", "-C", str(spec.dest), "pull", "--quiet"], "set pull=False")
-
-    @staticmethod
-    def _git(key: str, command: list[str], fix: str) -> None:
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-        except FileNotFoundError:
-            raise DeploymentError(
-                f"resource {key!r}: git is not installed; install it to clone repositories",
-                resource=key,
-            ) from None
-        if done.returncode != 0:
-            raise DeploymentError(
-                f"resource {key!r}: {' '.join(command[:3])} failed ({fix}): {done.stderr.strip()}",
-                resource=key,
-            )
+            pull_clone(spec.key, spec.dest, shown=self._relative(spec.dest))
 
     def destroy(self, record: ResourceRecord) -> None:
         """Remove the files and clones the record created; put replaced originals back."""
@@ -130,7 +111,7 @@ class FileDriver:
         for path in record.created.get("files", []):
             remove_if_ours(Path(path), None if identity is None else str(identity))
         for path in record.created.get("clones", []):
-            shutil.rmtree(path, ignore_errors=True)
+            remove_clone(Path(path))  # its directories: at finish, once nothing uses them
 
     def finish(self, records: list[ResourceRecord]) -> list[str]:
         """Remove the directories these records created, deepest first, once empty.

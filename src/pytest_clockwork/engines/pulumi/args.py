@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pytest_clockwork.specs import ContainerSpec, GitSpec, HealthcheckSpec, Spec
+from pytest_clockwork.specs import ContainerSpec, HealthcheckSpec, Spec
 
 LOCAL_HOST = "127.0.0.1"
 
@@ -203,74 +203,14 @@ def container_outputs(
     return {
         "container_id": container_id,
         "container_name": facts.container_name,
-        "host": host if spec.runtime == "docker" else LOCAL_HOST,
+        "host": host,
         "ports": dict(facts.host_ports) if spec.must_run else {},
         "networks": dict(facts.networks),
         "runtime": spec.runtime,
     }
 
 
-def apple_command(spec: ContainerSpec, facts: Facts, labels: Mapping[str, str]) -> dict[str, Any]:
-    """``pulumi_command.local.Command`` arguments that run an Apple ``container``."""
-    from pytest_clockwork.runtimes.apple import run_args
-
-    args = run_args(
-        spec,
-        name=facts.container_name,
-        labels=labels,
-        host_ports=facts.host_ports,
-        networks=facts.networks.values(),
-    )
-    return {
-        "create": shlex.join(args),
-        "delete": shlex.join(["container", "delete", "--force", facts.container_name]),
-    }
-
-
-# The clone's create script refuses a non-empty destination that clockwork did not
-# create, creates missing parent directories and prints them (its stdout); the delete
-# script removes the clone, then those directories (deepest first) once empty.
-# pulumi-command gives the create step's stdout to the delete step as
-# PULUMI_COMMAND_STDOUT. Values come in through the environment: no quoting to get wrong.
-GIT_CREATE = """set -e
-if [ -e "$CLOCKWORK_DEST" ] && [ -n "$(ls -A "$CLOCKWORK_DEST" 2>/dev/null)" ]; then
-  echo "resource '$CLOCKWORK_KEY': $CLOCKWORK_DEST already exists and is not empty, and \
-clockwork did not create it. Remove it or choose another dest." >&2
-  exit 1
-fi
-parent=$(dirname "$CLOCKWORK_DEST")
-missing=""
-dir="$parent"
-while [ ! -e "$dir" ]; do
-  missing="$dir
-$missing"
-  dir=$(dirname "$dir")
-done
-mkdir -p "$parent"
-printf '%s' "$missing"
-if [ -n "$CLOCKWORK_BRANCH" ]; then
-  git clone --quiet --branch "$CLOCKWORK_BRANCH" -- "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
-else
-  git clone --quiet -- "$CLOCKWORK_REPO" "$CLOCKWORK_DEST" >&2
-fi
-"""
-
-GIT_DELETE = """rm -rf "$CLOCKWORK_DEST"
-printf '%s\\n' "$PULUMI_COMMAND_STDOUT" | sort -r | while IFS= read -r dir; do
-  if [ -n "$dir" ]; then rmdir "$dir" 2>/dev/null || true; fi
-done
-"""
-
-
-def git_command(spec: GitSpec) -> dict[str, Any]:
-    """``pulumi_command.local.Command`` arguments that clone a repository."""
-    return {
-        "create": GIT_CREATE,
-        "delete": GIT_DELETE,
-        "environment": {
-            "CLOCKWORK_KEY": spec.key,
-            "CLOCKWORK_REPO": spec.repo_url,
-            "CLOCKWORK_DEST": str(spec.dest),
-            "CLOCKWORK_BRANCH": spec.branch or "",
-        },
-    }
+def command_args(create: list[str], delete: list[str]) -> dict[str, Any]:
+    """``pulumi_command.local.Command`` arguments for a container run by a command
+    (a runtime without an API Pulumi has a provider for: Apple's ``container``)."""
+    return {"create": shlex.join(create), "delete": shlex.join(delete)}

@@ -18,11 +18,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_clockwork.engines.base import Engine, Ready, SessionInfo, Task
 from pytest_clockwork.engines.pulumi.args import Entry
@@ -47,6 +46,9 @@ from pytest_clockwork.filesystem import state_directory
 from pytest_clockwork.settings import ClockworkSettings, get_settings
 from pytest_clockwork.specs import ContainerSpec, GitSpec
 from pytest_clockwork.state import ResourceRecord, StateStore
+
+if TYPE_CHECKING:
+    from pytest_clockwork.plan import Plan
 
 LOCK_TIMEOUT = 900.0
 LOG_TAIL = 30
@@ -124,12 +126,7 @@ class PulumiEngine(Engine):
 
     def program(self, entries: list[Entry]) -> Program:
         """The inline program that makes the stack hold exactly ``entries``."""
-        host = "127.0.0.1"
-        if any(isinstance(e.spec, ContainerSpec) and e.spec.runtime == "docker" for e in entries):
-            from pytest_clockwork.runtimes.dockerd import published_host
-
-            host = published_host()
-        return Program(tuple(entries), self.session, host)
+        return Program(tuple(entries), self.session)
 
     # -- deploy ------------------------------------------------------------------------
 
@@ -166,7 +163,7 @@ class PulumiEngine(Engine):
             state = self.store.read()
             leaving = {task.record.id for task in tasks}
             others = [entry_of(record) for record in in_pulumi(state, leaving=leaving)]
-            new = settle(tasks, others, self.session, volume_exists=_volume_exists)
+            new = settle(tasks, others, self.session)
             stack = self.stack()
             for task, entry in zip(tasks, new, strict=True):
                 self._note(task.record, entry)
@@ -183,11 +180,10 @@ class PulumiEngine(Engine):
         self.note(record, "pulumi-stacks", f"{self.config.project}/{self.config.stack}")
         if isinstance(entry.spec, ContainerSpec):
             self.note(record, "containers", entry.facts.container_name)
-            if entry.spec.runtime == "docker":
-                for network in entry.facts.managed_networks:
-                    self.note(record, "networks", network)
-                for volume in entry.facts.volumes:
-                    self.note(record, "volumes", volume)
+            for network in entry.facts.managed_networks:
+                self.note(record, "networks", network)
+            for volume in entry.facts.volumes:
+                self.note(record, "volumes", volume)
 
     def _mark_failed(self, tasks: list[Task]) -> None:
         """Leave failed resources out of the next programs (Pulumi deletes what it made)."""
@@ -222,20 +218,14 @@ class PulumiEngine(Engine):
             raise failures[task.key]
         return task.outputs
 
-    def preview(self, levels: list[list[Task]]) -> str | None:
-        """Pulumi's change summary for deploying ``levels`` (reusing what is kept)."""
+    def preview(self, plan: Plan) -> str | None:
+        """Pulumi's change summary for carrying ``plan`` out (what it reuses is unchanged)."""
         with self.exclusive():
             state = self.store.read()
-            tasks, leaving = [], set()
-            for task in (task for level in levels for task in level):
-                kept = state.kept(task.key)
-                if kept is not None and kept.fingerprint == task.record.fingerprint:
-                    continue
-                if kept is not None:
-                    leaving.add(kept.id)
-                tasks.append(task)
+            tasks = [task for level in plan.tasks("create", "replace") for task in level]
+            leaving = {record.id for record in plan.replaced()}
             others = [entry_of(record) for record in in_pulumi(state, leaving=leaving)]
-            new = settle(tasks, others, self.session, volume_exists=_volume_exists)
+            new = settle(tasks, others, self.session)
             summary = self.stack().preview(self.program(others + new))
         return describe_changes(summary)
 
@@ -283,17 +273,9 @@ class PulumiEngine(Engine):
         """``git pull`` a kept clone that asks for it."""
         spec = task.spec
         if isinstance(spec, GitSpec) and spec.pull:
-            done = subprocess.run(
-                ["git", "-C", str(spec.dest), "pull", "--quiet"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise DeploymentError(
-                    f"resource {spec.key!r}: git pull failed: {done.stderr.strip()}",
-                    resource=spec.key,
-                )
+            from pytest_clockwork.filesystem import pull_clone
+
+            pull_clone(spec.key, spec.dest, shown=str(spec.dest))
 
 
 def _fixture_outputs(task: Task, value: Any) -> dict[str, Any]:
@@ -310,21 +292,15 @@ def _fixture_outputs(task: Task, value: Any) -> dict[str, Any]:
     return outputs
 
 
-def _volume_exists(name: str) -> bool:
-    from pytest_clockwork.runtimes import dockerd
-
-    return dockerd.volume_exists(name)
-
-
 def _container_logs(task: Task) -> str:
-    """The last lines of a container that failed to start, when Docker still has it."""
+    """The last lines of a container that failed to start, when its runtime still has it."""
     spec = task.spec
     noted = task.record.created.get("containers")
-    if not isinstance(spec, ContainerSpec) or spec.runtime != "docker" or not noted:
+    if not isinstance(spec, ContainerSpec) or not noted:
         return ""
     try:
-        from pytest_clockwork.runtimes import dockerd
+        from pytest_clockwork.runtimes import runtime_for
 
-        return str(dockerd.logs(noted[-1], tail=LOG_TAIL))
+        return runtime_for(spec.runtime).logs(noted[-1], tail=LOG_TAIL)
     except Exception:  # logs are a courtesy; the Pulumi error is what matters
         return ""

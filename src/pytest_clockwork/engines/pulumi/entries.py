@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 
 from pytest_clockwork.engines.base import SessionInfo, Task
 from pytest_clockwork.engines.pulumi.args import Entry, Facts
+from pytest_clockwork.runtimes import runtime_for
 from pytest_clockwork.runtimes.ports import free_port
-from pytest_clockwork.specs import ContainerSpec, spec_from_json
+from pytest_clockwork.specs import ContainerSpec, session_network, spec_from_json
 from pytest_clockwork.state import ResourceRecord, StackState
 
 FACTS = "pulumi"
@@ -60,13 +61,6 @@ def entry_of(record: ResourceRecord) -> Entry:
 PortChooser = Callable[[str, str | None, set[int]], int]
 
 
-def _external_network(name: str) -> bool:
-    """Whether Docker has a network called ``name`` that clockwork did not make."""
-    from pytest_clockwork.runtimes import dockerd
-
-    return dockerd.external_network(name)
-
-
 def _parent_key(task: Task, keys: set[str]) -> str | None:
     parent = task.resource.parent
     if parent is not None:
@@ -84,8 +78,8 @@ def settle(
     others: list[Entry],
     session: SessionInfo,
     *,
-    volume_exists: Callable[[str], bool],
-    external_network: Callable[[str], bool] = _external_network,
+    volume_exists: Callable[[str], bool] | None = None,
+    external_network: Callable[[str], bool] | None = None,
     choose_port: PortChooser = free_port,
 ) -> list[Entry]:
     """Entries for ``tasks``: their facts decided now, consistent with ``others``.
@@ -102,9 +96,10 @@ def settle(
         tasks: What is deployed now.
         others: The entries the stack already has (their facts are kept as they are).
         session: The deploying session.
-        volume_exists: Whether a named volume exists.
+        volume_exists: Whether a named volume exists (default: the container's runtime
+            says).
         external_network: Whether a network of that exact name exists and clockwork
-            did not make it.
+            did not make it (default: the container's runtime says).
         choose_port: Picks a free host port.
     """
     taken = {port for entry in others for port in entry.facts.host_ports.values()}
@@ -130,18 +125,19 @@ def settle(
                 chosen = port.host_port or choose_port(port.protocol, port.host_ip, taken)
                 taken.add(chosen)
                 host_ports[port.key] = chosen
-            logical = list(spec.networks) or (["clockwork"] if task.links else [])
+            logical = spec.logical_networks(bool(task.links))
+            runtime = runtime_for(spec.runtime)
+            is_external = external_network or runtime.external_network
+            exists = volume_exists or runtime.volume_exists
             external = tuple(
-                name
-                for name in spec.networks
-                if spec.runtime == "docker" and external_network(name)
+                name for name in spec.networks if runtime.makes_networks and is_external(name)
             )
             volumes = [
                 mount.source
                 for mount in spec.volumes
                 if not mount.is_bind
-                and spec.runtime == "docker"
-                and (mount.source in owned_volumes or not volume_exists(mount.source))
+                and runtime.makes_networks
+                and (mount.source in owned_volumes or not exists(mount.source))
             ]
             owned_volumes.update(volumes)
             facts = Facts(
@@ -153,7 +149,7 @@ def settle(
                 networks={
                     name: name
                     if name in external
-                    else networks.setdefault(name, f"{name}-{session.id}")
+                    else networks.setdefault(name, session_network(name, session.id))
                     for name in logical
                 },
                 volumes=tuple(volumes),

@@ -1,18 +1,20 @@
-"""Files and directories as Pulumi dynamic resources that only touch what they create.
+"""Files, directories and git clones as Pulumi dynamic resources that only touch what
+they create.
 
-Why a dynamic provider rather than ``pulumi_command.local.Command``: a file resource
-has rules (refuse to overwrite a file clockwork did not create unless ``overwrite``;
-then restore the original at teardown; remove the parent directories it created once
-they are empty). Written in Python they are the same rules as the local engine's, easy
-to read, and tested by calling :meth:`FileProvider.create` / ``diff`` / ``update`` /
-``delete`` on real files; as shell scripts they would need quoting and a way to carry
-state from create to delete. What was created (directories, where the original is
-kept) is in the resource's own outputs, so ``delete`` undoes exactly what ``create`` did.
-The content is a secret output (Pulumi encrypts it in its state); changes are decided on
-its digest.
+Why dynamic providers rather than ``pulumi_command.local.Command``: these resources have
+rules (refuse to overwrite a file clockwork did not create unless ``overwrite``; then
+restore the original at teardown; refuse to clone into a non-empty directory; remove the
+parent directories they created once they are empty). The rules are written once, in
+:mod:`pytest_clockwork.filesystem`, and these providers call them as the local engine
+does; they are tested by calling ``create`` / ``diff`` / ``update`` / ``delete`` on real
+files and real git repositories. As shell scripts they would be a second copy, need
+quoting and a way to carry state from create to delete. What was created (directories,
+where the original is kept) is in the resource's own outputs, so ``delete`` undoes
+exactly what ``create`` did. A file's content is a secret output (Pulumi encrypts it in
+its state); changes are decided on its digest.
 
-The provider runs in a process that Pulumi starts (``pulumi-resource-pulumi-python``),
-which unpickles it by reference: that interpreter must import ``pytest_clockwork``.
+The providers run in a process that Pulumi starts (``pulumi-resource-pulumi-python``),
+which unpickles them by reference: that interpreter must import ``pytest_clockwork``.
 The engine points ``PULUMI_PYTHON_CMD`` at the interpreter running pytest for that.
 """
 
@@ -26,8 +28,10 @@ import pulumi.dynamic
 
 from pytest_clockwork.filesystem import (
     check_target,
+    create_clone,
     keep_original,
-    missing_directories,
+    make_directories,
+    remove_clone,
     remove_empty_directories,
     remove_if_ours,
     restore_original,
@@ -38,19 +42,8 @@ _FILE_INPUTS = ("key", "path", "digest", "mode", "overwrite")
 """What decides the file; ``content`` is not compared (a rebuilt entry has only its digest)."""
 _MADE = ("directories", "original", "identity")
 """What ``create`` made, carried to ``delete``."""
-
-
-def make_directories(directory: str | Path) -> list[str]:
-    """Create ``directory`` and its missing parents; return those created, outermost first."""
-    created: list[str] = []
-    try:
-        for path in missing_directories(directory):
-            path.mkdir()
-            created.append(str(path))
-    except OSError:
-        remove_empty_directories(created)
-        raise
-    return created
+_CLONE_INPUTS = ("repo_url", "dest", "branch")
+"""What decides the clone: another of them is another clone."""
 
 
 class FileProvider(pulumi.dynamic.ResourceProvider):
@@ -135,6 +128,43 @@ class DirectoryProvider(pulumi.dynamic.ResourceProvider):
         remove_empty_directories(list(props.get("directories") or []))
 
 
+class CloneProvider(pulumi.dynamic.ResourceProvider):
+    """Clones a repository (inputs: key, repo_url, dest, branch), with the same rules as
+    the local engine (:func:`pytest_clockwork.filesystem.create_clone`); removes the clone
+    and the directories it created for it."""
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        """Refuse a taken ``dest``, create its missing parents, clone."""
+        dest = Path(props["dest"])
+        directories = create_clone(
+            str(props["key"]), str(props["repo_url"]), dest, props.get("branch") or None
+        )
+        return pulumi.dynamic.CreateResult(
+            id_=str(dest), outs={**props, "directories": directories}
+        )
+
+    def diff(
+        self, id_: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> pulumi.dynamic.DiffResult:
+        """Another repository, dest or branch is another clone: replace it."""
+        changed = [
+            name for name in _CLONE_INPUTS if (olds.get(name) or None) != (news.get(name) or None)
+        ]
+        return pulumi.dynamic.DiffResult(
+            changes=bool(changed), replaces=changed, delete_before_replace=True
+        )
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Remove the clone, then the directories created for it (once empty)."""
+        remove_clone(Path(props["dest"]), list(props.get("directories") or []))
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """On refresh: the clone is gone when its dest no longer exists."""
+        if not Path(props["dest"]).exists():
+            return pulumi.dynamic.ReadResult(None, {})
+        return pulumi.dynamic.ReadResult(id_, props)
+
+
 class ClockworkFile(pulumi.dynamic.Resource, module="clockwork", name="File"):
     """A file written by :class:`FileProvider`."""
 
@@ -157,3 +187,14 @@ class ClockworkDirectory(pulumi.dynamic.Resource, module="clockwork", name="Dire
 
     def __init__(self, name: str, path: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(DirectoryProvider(), name, {"path": path, "directories": None}, opts)
+
+
+class ClockworkClone(pulumi.dynamic.Resource, module="clockwork", name="Clone"):
+    """A git clone made by :class:`CloneProvider`."""
+
+    dest: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(CloneProvider(), name, {**props, "directories": None}, opts)

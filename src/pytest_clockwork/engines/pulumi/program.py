@@ -8,8 +8,10 @@ engine reads, through the plain functions of :mod:`.args`:
   creates for it (the user's own networks are only joined, by name), a
   ``pulumi_docker.Volume`` per named volume clockwork creates for it, and a directory
   resource per bind-mount source;
-- container (Apple), git clone: ``pulumi_command.local.Command``;
+- container (Apple): ``pulumi_command.local.Command``;
 - file: :class:`~.files.ClockworkFile` (a dynamic resource);
+- git clone: :class:`~.files.ClockworkClone` (a dynamic resource calling the same
+  clone functions as the local engine, :mod:`pytest_clockwork.filesystem`);
 - group: a ``clockwork:index:Group`` component, the parent of its children;
 - custom: the resource's own ``to_pulumi(context)``.
 
@@ -29,6 +31,7 @@ from pytest_clockwork.engines.base import SessionInfo
 from pytest_clockwork.engines.pulumi import args as mapping
 from pytest_clockwork.engines.pulumi.args import Entry
 from pytest_clockwork.resources.secrets import is_digest
+from pytest_clockwork.runtimes import runtime_for
 from pytest_clockwork.specs import (
     ContainerSpec,
     CustomSpec,
@@ -107,10 +110,11 @@ class Declarer:
 
     Args:
         session: The deploying session (its stack and root id go into labels).
-        host: Where published ports are reached (the fixture's ``host``).
+        host: Where published ports are reached (the fixture's ``host``); ``None``: where
+            each container's runtime says.
     """
 
-    def __init__(self, session: SessionInfo, host: str) -> None:
+    def __init__(self, session: SessionInfo, host: str | None = None) -> None:
         self.session = session
         self.host = host
         self.resources: dict[str, pulumi.Resource] = {}
@@ -154,9 +158,18 @@ class Declarer:
         """Declare one entry's resources; return its outputs."""
         spec = entry.spec
         if isinstance(spec, ContainerSpec):
-            if spec.runtime == "apple":
-                return self._apple(entry, spec)
-            return self._container(entry, spec)
+            runtime = runtime_for(spec.runtime)
+            line = runtime.command_line(
+                spec,
+                name=entry.facts.container_name,
+                labels=self.labels(entry),
+                host_ports=entry.facts.host_ports,
+                networks=list(entry.facts.networks.values()),
+            )
+            if line is not None:
+                removal = runtime.removal_command_line(entry.facts.container_name) or []
+                return self._by_command(entry, spec, line, removal, runtime.published_host())
+            return self._container(entry, spec, self.host or runtime.published_host())
         if isinstance(spec, FileSpec):
             return self._file(entry, spec)
         if isinstance(spec, GitSpec):
@@ -170,7 +183,7 @@ class Declarer:
             return self._custom(entry, spec)
         raise TypeError(f"resource {entry.key!r}: the Pulumi engine cannot deploy a {spec.kind}")
 
-    def _container(self, entry: Entry, spec: ContainerSpec) -> Any:
+    def _container(self, entry: Entry, spec: ContainerSpec, host: str) -> Any:
         import pulumi_docker as docker
 
         parent = pulumi.ResourceOptions(parent=self.parent(entry))
@@ -190,7 +203,7 @@ class Declarer:
             opts = _keeping_secrets(opts, spec, "envs")
         container = docker.Container(entry.name, opts=opts, **args)
         self.resources[entry.name] = container
-        return mapping.container_outputs(spec, entry.facts, container.id, self.host)
+        return mapping.container_outputs(spec, entry.facts, container.id, host)
 
     def _shared(self, name: str, actual: str, kind: Callable[..., pulumi.Resource]) -> Any:
         """A network or volume that several containers use, declared once.
@@ -215,19 +228,19 @@ class Declarer:
             for index, source in enumerate(binds)
         ]
 
-    def _apple(self, entry: Entry, spec: ContainerSpec) -> Any:
+    def _by_command(
+        self, entry: Entry, spec: ContainerSpec, create: list[str], delete: list[str], host: str
+    ) -> Any:
         from pulumi_command import local
 
-        args = mapping.apple_command(spec, entry.facts, self.labels(entry))
+        args = mapping.command_args(create, delete)
         opts = self.options(entry, *self._directories(entry, spec))
         if spec.secret_env:
             args["create"] = pulumi.Output.secret(args["create"])
             opts = _keeping_secrets(opts, spec, "create")
         command = local.Command(entry.name, opts=opts, **args)
         self.resources[entry.name] = command
-        return mapping.container_outputs(
-            spec, entry.facts, entry.facts.container_name, mapping.LOCAL_HOST
-        )
+        return mapping.container_outputs(spec, entry.facts, entry.facts.container_name, host)
 
     def _file(self, entry: Entry, spec: FileSpec) -> Any:
         from pytest_clockwork.engines.pulumi.files import ClockworkFile
@@ -245,10 +258,16 @@ class Declarer:
         return {"path": file.path}
 
     def _git(self, entry: Entry, spec: GitSpec) -> Any:
-        from pulumi_command import local
+        from pytest_clockwork.engines.pulumi.files import ClockworkClone
 
-        command = local.Command(entry.name, opts=self.options(entry), **mapping.git_command(spec))
-        self.resources[entry.name] = command
+        props = {
+            "key": spec.key,
+            "repo_url": spec.repo_url,
+            "dest": str(spec.dest),
+            "branch": spec.branch,
+        }
+        clone = ClockworkClone(entry.name, props, opts=self.options(entry))
+        self.resources[entry.name] = clone
         return {"path": str(spec.dest)}
 
     def _custom(self, entry: Entry, spec: CustomSpec) -> Any:
@@ -296,14 +315,14 @@ class Program:
     Attributes:
         entries: Everything the stack should have after ``up``.
         session: The deploying session.
-        host: Where published ports are reached.
+        host: Where published ports are reached (``None``: as each runtime says).
     """
 
     __name__ = "clockwork_program"  # the Automation API shows a program by its name
 
     entries: tuple[Entry, ...]
     session: SessionInfo
-    host: str
+    host: str | None = None
 
     def __call__(self) -> None:
         """Run by Pulumi: declare the resources, export the outputs."""

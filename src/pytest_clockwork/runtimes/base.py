@@ -1,0 +1,163 @@
+"""The interface every container runtime implements, and what it reports of a container.
+
+A runtime is what runs containers: Docker through its API, Apple's ``container`` command
+(Podman and remote Docker next). The engines, the readiness wait, the assertions and the
+reconciler use a runtime only through :class:`ContainerRuntime`; what differs between
+runtimes is said by the runtime itself (its methods and capabilities), never by
+comparing runtime names elsewhere.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pytest_clockwork.specs import ContainerSpec
+
+LOCAL_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a runtime reports of a container right now.
+
+    A field the runtime cannot see is ``None`` (see :attr:`ContainerRuntime.sees`):
+    comparisons skip it rather than take "unknown" for "different".
+
+    Attributes:
+        status: ``running``, ``exited``, ``paused``, ``created``...
+        health: ``healthy``, ``unhealthy``, ``starting`` or ``none`` (no healthcheck).
+        image: The image it runs.
+        env: Its environment.
+        ports: Published ports, ``"80/tcp"`` → host port.
+        exit_code: The exit code, once it exited.
+    """
+
+    status: str
+    health: str | None
+    image: str | None
+    env: dict[str, str] | None
+    ports: dict[str, int] | None
+    exit_code: int | None
+
+
+class ContainerRuntime(ABC):
+    """Runs, observes and removes containers.
+
+    Attributes:
+        name: What resources say in their spec (``ContainerSpec.runtime``).
+        sees: What :meth:`observe` reports (the other fields of :class:`Observed` are
+            ``None``).
+        makes_networks: Networks and named volumes are created and removed through it.
+        picks_host_ports: It chooses free host ports itself when a container starts
+            (otherwise they are chosen before, and may race).
+        serves_remotely: It is a server (a daemon) that can be away while its
+            containers are fine: an error reaching it is no fault of theirs.
+    """
+
+    name: ClassVar[str]
+    sees: ClassVar[frozenset[str]] = frozenset({"status"})
+    makes_networks: ClassVar[bool] = False
+    picks_host_ports: ClassVar[bool] = False
+    serves_remotely: ClassVar[bool] = False
+
+    def unreachable(self, error: BaseException) -> bool:
+        """Whether ``error`` says the runtime itself cannot be reached."""
+        from pytest_clockwork.errors import EngineUnavailableError
+
+        return isinstance(error, EngineUnavailableError | ConnectionError)
+
+    def reconnect(self) -> None:
+        """Forget any connection, so the next call connects afresh."""
+        return None
+
+    # -- containers ----------------------------------------------------------------------
+
+    def prepare(self, spec: ContainerSpec) -> None:
+        """Make sure the container can start (its image is there); raise a clear error."""
+        return None
+
+    @abstractmethod
+    def start(
+        self,
+        spec: ContainerSpec,
+        *,
+        name: str,
+        labels: Mapping[str, str],
+        networks: Mapping[str, list[str]],
+    ) -> str:
+        """Create and start the container, joined to ``networks`` (name → aliases).
+
+        Returns:
+            Its id.
+        """
+
+    @abstractmethod
+    def observe(self, container_id: str) -> Observed | None:
+        """The container's state now, or ``None`` when it no longer exists."""
+
+    @abstractmethod
+    def resume(self, container_id: str) -> None:
+        """Start a stopped container again, or unpause a paused one."""
+
+    @abstractmethod
+    def logs(self, container_id: str, tail: int | None = 100) -> str:
+        """Its output (stdout and stderr), the last ``tail`` lines; ``""`` when gone."""
+
+    @abstractmethod
+    def execute(self, container_id: str, command: list[str]) -> tuple[int, str]:
+        """Run ``command`` inside it; return the exit code and the output."""
+
+    @abstractmethod
+    def remove(self, container_id: str) -> None:
+        """Remove it (and its anonymous volumes); gone already is fine."""
+
+    def published_host(self) -> str:
+        """The address where its published ports are reached."""
+        return LOCAL_HOST
+
+    def command_line(
+        self,
+        spec: ContainerSpec,
+        *,
+        name: str,
+        labels: Mapping[str, str],
+        host_ports: Mapping[str, int],
+        networks: list[str],
+    ) -> list[str] | None:
+        """The command that starts the container, for a runtime driven by a command (so
+        another tool, e.g. Pulumi's ``Command``, can run it); ``None`` for an API."""
+        return None
+
+    def removal_command_line(self, name: str) -> list[str] | None:
+        """The command that removes the container named ``name`` (with
+        :meth:`command_line`)."""
+        return None
+
+    # -- networks and volumes (when makes_networks) ------------------------------------
+
+    def external_network(self, name: str) -> bool:
+        """Whether a network of that name exists and clockwork did not make it."""
+        return False
+
+    def ensure_network(self, name: str, labels: Mapping[str, str]) -> bool:
+        """Create the network unless it exists; return whether it was created here."""
+        return False
+
+    def remove_network(self, name: str) -> bool:
+        """Remove the network when nothing uses it; return whether it is gone."""
+        return True
+
+    def volume_exists(self, name: str) -> bool:
+        """Whether a named volume of that name exists."""
+        return False
+
+    def ensure_volume(self, name: str, labels: Mapping[str, str]) -> bool:
+        """Create the named volume unless it exists; return whether it was created here."""
+        return False
+
+    def remove_volume(self, name: str) -> bool:
+        """Remove the volume when nothing uses it; return whether it is gone."""
+        return True

@@ -1,0 +1,110 @@
+"""Waiting until a container is ready: polled with backoff, never a fixed sleep.
+
+Ready means: it runs; it is healthy, when it has a healthcheck; and something listens on
+each published TCP port (unless ``wait_for_ports`` is off). Used by both engines and by
+the reconciler when it starts a container again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from pytest_clockwork.errors import DeploymentError
+from pytest_clockwork.runtimes.base import ContainerRuntime, Observed
+from pytest_clockwork.runtimes.ports import probe_tcp
+from pytest_clockwork.specs import ContainerSpec
+
+LOG_TAIL = 30
+
+
+def wait_until_ready(
+    runtime: ContainerRuntime,
+    spec: ContainerSpec,
+    container_id: str,
+    *,
+    cancelled: threading.Event | None = None,
+) -> dict[str, int]:
+    """Poll ``runtime`` until the container is ready.
+
+    Returns:
+        The published ports, ``"80/tcp"`` → host port (empty when the runtime does not
+        report them).
+
+    Raises:
+        DeploymentError: It exited, became unhealthy, or was not ready within
+            ``start_timeout``; the error carries the last lines of its logs.
+    """
+    from tenacity import (
+        Retrying,
+        retry_if_result,
+        stop_after_delay,
+        stop_never,
+        stop_when_event_set,
+        wait_exponential,
+    )
+
+    wanted = {port.key for port in spec.ports}
+    host = runtime.published_host()
+    verdict: dict[str, bool] = {}
+
+    def listening(seen: Observed) -> bool:
+        published = seen.ports or {}
+        return not spec.wait_for_ports or all(
+            probe_tcp(host, published[port.key], timeout=1.0, settle=0.02) is None
+            for port in spec.ports
+            if port.protocol == "tcp" and port.key in published
+        )
+
+    def settled(seen: Observed | None) -> bool:
+        if seen is None or seen.status in ("exited", "dead"):
+            return True
+        if spec.healthcheck is not None and seen.health == "unhealthy":
+            return True  # its healthcheck failed `retries` times: no use waiting on
+        healthy = spec.healthcheck is None or seen.health in ("healthy", None)
+        published = seen.ports is None or wanted <= set(seen.ports)
+        verdict["ready"] = seen.status == "running" and healthy and published and listening(seen)
+        return verdict["ready"]
+
+    cancel = stop_when_event_set(cancelled) if cancelled is not None else stop_never
+    started = time.monotonic()
+    seen: Observed | None = Retrying(
+        stop=stop_after_delay(spec.start_timeout) | cancel,
+        wait=wait_exponential(multiplier=0.01, min=0.005, max=0.5),
+        retry=retry_if_result(lambda seen: not settled(seen)),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+    )(runtime.observe, container_id)
+    if seen is not None and verdict.get("ready") and seen.status == "running":
+        return dict(seen.ports or {})
+    logs = runtime.logs(container_id, tail=LOG_TAIL)
+    raise DeploymentError(
+        f"resource {spec.key!r}: the container (image {spec.image}) "
+        f"{_what(spec, seen, time.monotonic() - started)}"
+        + (f"\n--- last {LOG_TAIL} lines of its logs ---\n{logs}" if logs.strip() else ""),
+        resource=spec.key,
+        logs=logs,
+    )
+
+
+def _what(spec: ContainerSpec, seen: Observed | None, waited: float) -> str:
+    if seen is None:
+        return "disappeared while starting"
+    if seen.status in ("exited", "dead"):
+        return (
+            f"exited with code {seen.exit_code} instead of running; check its command "
+            "(command=..., and the logs below), or set must_run=False for a container "
+            "that does its work and exits"
+        )
+    if spec.healthcheck is not None and seen.health != "healthy":
+        return (
+            f"was not healthy after {waited:.0f}s (health: {seen.health}); raise "
+            "start_timeout or fix the healthcheck"
+        )
+    if seen.status == "running":
+        ports = ", ".join(port.key for port in spec.ports if port.protocol == "tcp")
+        return (
+            f"ran but nothing listened on its published port(s) {ports} within "
+            f"{spec.start_timeout:.0f}s; set wait_for_ports=False if it does not serve "
+            "them, or raise start_timeout"
+        )
+    return f"was still {seen.status!r} after {spec.start_timeout:.0f}s"
