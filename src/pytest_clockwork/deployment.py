@@ -91,6 +91,10 @@ class Deployment:
         self.seconds: dict[str, float] = {}
         self._engine: Engine | None = None
         self._lock = threading.RLock()
+        """Held while deploying: one deployment at a time."""
+        self._settled: dict[str, threading.Event] = {}
+        """Set when a resource the background deployment handles is ready or failed."""
+        self._background: threading.Thread | None = None
 
     # -- the parts ---------------------------------------------------------------------
 
@@ -141,14 +145,62 @@ class Deployment:
     # -- apply -------------------------------------------------------------------------
 
     def provide(self, key: str) -> Resource:
-        """The fixture value of ``key``: deployed (with apply) or attached."""
-        with self._lock:
-            if self.options.apply:
+        """The fixture value of ``key``: deployed (with apply) or attached.
+
+        With a deployment going on in the background, it waits for ``key`` only.
+        """
+        if not self.options.apply:
+            with self._lock:
+                return self.attach(key)
+        settled = self._settled.get(key)
+        while settled is not None and not settled.wait(0.1):
+            pass  # short waits: Ctrl-C and SIGTERM stay prompt in the main thread
+        if key not in self.deployed and key not in self.failures:
+            with self._lock:
                 self.ensure(self.needed | {key})
-                if key in self.failures:
-                    raise self.failures[key]
-                return self.deployed[key]
-            return self.attach(key)
+        if key in self.failures:
+            raise self.failures[key]
+        return self.deployed[key]
+
+    def start_in_background(self) -> None:
+        """Deploy what the selected tests need on a thread of its own, now, while the
+        tests that need nothing run; each fixture then waits for its resource only."""
+        if self._background is not None or not self.needed or not self.engine.background:
+            return
+        try:
+            pending = self.graph.closure(self.needed)
+        except ClockworkError:
+            return  # the declarations are wrong: each fixture that asks says how
+        for key in pending:
+            self._settled.setdefault(key, threading.Event())
+        self._background = threading.Thread(
+            target=self._deploy_needed, name="clockwork-deploy", daemon=True
+        )
+        self._background.start()
+
+    def _deploy_needed(self) -> None:
+        try:
+            with self._lock:
+                self.ensure(self.needed)
+        except BaseException as exc:  # each test that needs a resource reports it
+            error = (
+                exc
+                if isinstance(exc, ClockworkError)
+                else DeploymentError(f"deployment failed: {type(exc).__name__}: {exc}")
+            )
+            for key in self._settled:
+                if key not in self.deployed:
+                    self.failures.setdefault(key, error)
+        finally:
+            for event in self._settled.values():
+                event.set()
+
+    def stop(self) -> None:
+        """End a background deployment: readiness waits give up, nothing new starts, and
+        what was created is recorded (for teardown) before this returns."""
+        if self._background is not None and self._background.is_alive():
+            self.engine.cancelled.set()
+            self._background.join()
 
     def ensure(self, keys: Iterable[str]) -> None:
         """Deploy whatever of ``keys`` (and what they need) is not deployed yet."""
@@ -213,6 +265,7 @@ class Deployment:
             if step.action == "reuse":
                 self.engine.reuse(step.task)
                 self._ready(step.task)
+                self._settle(step.task, None)
         fresh = [step.task for step in plan if step.deploys]
         with self.store.transaction() as state:
             for task in fresh:
@@ -221,7 +274,7 @@ class Deployment:
                         task.record.add_created(what, identifier)
                 state.put(task.record)
         todo = plan.tasks("create", "replace")
-        failures = self.engine.deploy(todo, self._ready) if todo else {}
+        failures = self.engine.deploy(todo, self._ready, self._done) if todo else {}
         with self.store.transaction() as state:
             for task in fresh:
                 record = state.records.get(task.record.id, task.record)
@@ -258,8 +311,21 @@ class Deployment:
                 step.task.outputs = dict(kept.outputs)
                 self.reused.add(step.key)
 
+    def _done(self, task: Task) -> None:
+        """``task``'s resource is ready: its fixture can be given out now."""
+        self._settle(task, None)
+
     def _settle(self, task: Task, failure: BaseException | None) -> None:
         """Note how ``task`` ended: its fixture value, or its error."""
+        if task.key in self.deployed:
+            return
+        try:
+            self._record_outcome(task, failure)
+        finally:
+            if task.key in self._settled:
+                self._settled[task.key].set()
+
+    def _record_outcome(self, task: Task, failure: BaseException | None) -> None:
         if failure is not None:
             self.failures[task.key] = (
                 failure

@@ -207,7 +207,8 @@ class ClockworkSession:
         pytest.fail(message, pytrace=False)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Note which resources the selected items need."""
+        """Note which resources the selected items need, and (with ``--clockwork-apply``)
+        start deploying them while the first tests run."""
         if not self.declarations:
             return
         needed = {
@@ -223,6 +224,9 @@ class ClockworkSession:
                 self.deployment.lifecycle.reap_dead()
             except ClockworkError as exc:  # the tests that need resources say it again
                 self.error = str(exc)
+            deploys = self.topology.role != "controller" and not self.config.option.collectonly
+            if deploys:
+                self.deployment.start_in_background()
 
     # -- actions -----------------------------------------------------------------------
 
@@ -330,6 +334,7 @@ class ClockworkSession:
 
         deployment = self.deployment
         topology = self.topology
+        deployment.stop()  # what is still deploying stops, and is recorded, first
         try:
             if topology.role == "controller":
                 self.shared_records = deployment.lifecycle.run_records(self.run_id)

@@ -93,6 +93,9 @@ class Engine(ABC):
     """
 
     name: ClassVar[str]
+    background: ClassVar[bool] = True
+    """It may deploy on a thread of its own while tests run (the Pulumi engine's inline
+    programs want the main thread's event loop: it deploys when a fixture asks)."""
 
     def __init__(self, session: SessionInfo, store: StateStore) -> None:
         self.session = session
@@ -243,11 +246,15 @@ class Engine(ABC):
                 if noted is not None and identifier in noted.created.get(what, []):
                     noted.created[what].remove(identifier)
 
-    def deploy(self, levels: list[list[Task]], ready: Ready) -> dict[str, BaseException]:
+    def deploy(
+        self, levels: list[list[Task]], ready: Ready, done: Ready | None = None
+    ) -> dict[str, BaseException]:
         """Deploy ``levels`` in order, each level's tasks at the same time.
 
-        A task whose dependency failed is not attempted. Each task's ``outputs`` are
-        filled in, and ``ready`` is called for it before the next level starts.
+        A task whose dependency failed is not attempted, nor anything once the session
+        is ending (:attr:`cancelled`). Each task's ``outputs`` are filled in, ``ready``
+        is called for it before the next level starts, and ``done`` once it is ready (so
+        a test that needs only it may go on).
 
         Returns:
             The failures, by key.
@@ -262,7 +269,9 @@ class Engine(ABC):
                         runnable.append(task)
                     else:
                         failures[task.key] = blocked
-                futures = {pool.submit(self._deploy_one, task, ready): task for task in runnable}
+                futures = {
+                    pool.submit(self._deploy_one, task, ready, done): task for task in runnable
+                }
                 try:
                     wait(futures)
                 except BaseException:
@@ -278,13 +287,20 @@ class Engine(ABC):
                         failures[task.key] = error
         return failures
 
-    def _deploy_one(self, task: Task, ready: Ready) -> None:
+    def _deploy_one(self, task: Task, ready: Ready, done: Ready | None) -> None:
         started = time.monotonic()
         task.outputs = self.create(task)
         ready(task)
         task.record.seconds = round(time.monotonic() - started, 3)
+        if done is not None:
+            done(task)
 
     def _blocked(self, task: Task, failures: Mapping[str, BaseException]) -> DeploymentError | None:
+        if self.cancelled.is_set():
+            return DeploymentError(
+                f"resource {task.key!r} was not deployed: the session is ending",
+                resource=task.key,
+            )
         for dep in task.depends_on:
             if dep in failures:
                 return DeploymentError(

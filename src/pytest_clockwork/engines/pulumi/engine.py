@@ -67,6 +67,7 @@ class PulumiEngine(Engine):
     """
 
     name: ClassVar[str] = "pulumi"
+    background: ClassVar[bool] = False
     automation: ClassVar[Any] = None
     """The Automation API used when none is given (None: ``pulumi.automation``)."""
 
@@ -130,7 +131,9 @@ class PulumiEngine(Engine):
 
     # -- deploy ------------------------------------------------------------------------
 
-    def deploy(self, levels: list[list[Task]], ready: Ready) -> dict[str, BaseException]:
+    def deploy(
+        self, levels: list[list[Task]], ready: Ready, done: Ready | None = None
+    ) -> dict[str, BaseException]:
         """``up`` with the new tasks added; fill each task's outputs; check readiness.
 
         Returns:
@@ -156,6 +159,8 @@ class PulumiEngine(Engine):
                     failures[task.key] = exc
                     continue
                 task.record.seconds = round(time.monotonic() - started, 3)
+                if done is not None:
+                    done(task)
         return failures
 
     def _up(self, tasks: list[Task]) -> tuple[dict[str, str], dict[str, Any]]:
