@@ -230,11 +230,10 @@ class Deployment:
     @contextlib.contextmanager
     def _run_lock(self) -> Iterator[None]:
         """The lock xdist workers of one run take to deploy what they share."""
-        from filelock import FileLock
+        from pytest_clockwork.locks import FileLock
 
         self.store.ensure_directory()
-        path = self.store.session_file(self.session.id, ".deploy.lock")
-        with FileLock(str(path)).acquire(timeout=3600, poll_interval=0.01):
+        with FileLock(self.store.session_file(self.session.id, ".deploy.lock")).hold(3600):
             yield
 
     def _attach_shared(self, pending: set[str]) -> None:

@@ -138,10 +138,10 @@ class _PathLock:
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, path: Path) -> None:
-        from filelock import FileLock
+        from pytest_clockwork.locks import FileLock
 
         self.threads = threading.RLock()
-        self.file = FileLock(str(path), thread_local=False)
+        self.file = FileLock(path)
         self.depth = 0
 
     @classmethod
@@ -246,11 +246,11 @@ class StateStore:
             raise self._locked_error(timeout)
         try:
             if held.depth == 0:
-                from filelock import Timeout
+                from pytest_clockwork.locks import LockTimeout
 
                 try:
-                    held.file.acquire(timeout=timeout, poll_interval=0.005)
-                except Timeout:
+                    held.file.acquire(timeout=timeout)
+                except LockTimeout:
                     raise self._locked_error(timeout) from None
                 except OSError as exc:
                     raise state_error(exc) from None

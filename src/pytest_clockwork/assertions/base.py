@@ -49,7 +49,7 @@ class Assertion(BaseModel):
         timeout: Seconds to keep retrying before the failure is reported.
     """
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     resource_types: ClassVar[tuple[type[Resource], ...]] = ()
     """The resource classes (or their bases) this check fits; empty fits all."""

@@ -55,7 +55,6 @@ class Lockfile:
     def __init__(self, rootdir: Path) -> None:
         self.path = rootdir / LOCK_NAME
         self._state_dir = rootdir / STATE_DIR
-        self._guard: Any = None
 
     def read(self) -> dict[str, LockEntry]:
         """The entries by resource key (none when there is no lock file).
@@ -111,15 +110,13 @@ class Lockfile:
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
         """Hold the lock file's guard, so one process at a time completes and writes."""
-        from filelock import FileLock, Timeout
+        from pytest_clockwork.locks import FileLock, LockTimeout
 
         self._ensure_state_dir()
-        if self._guard is None:
-            self._guard = FileLock(str(self._state_dir / f"{LOCK_NAME}.guard"))
         try:
-            with self._guard.acquire(timeout=LOCK_TIMEOUT):
+            with FileLock(self._state_dir / f"{LOCK_NAME}.guard").hold(timeout=LOCK_TIMEOUT):
                 yield
-        except Timeout:
+        except LockTimeout:
             raise LockfileError(
                 f"{self.path} has been held by another process for over {LOCK_TIMEOUT:.0f}s "
                 "(a completion in another pytest or xdist worker); is it stuck?"

@@ -88,9 +88,8 @@ def _status(args: argparse.Namespace, pytest_args: list[str]) -> int:
 
 
 def _watch(args: argparse.Namespace, pytest_args: list[str]) -> int:
-    from filelock import FileLock, Timeout
-
     from pytest_clockwork.filesystem import state_directory
+    from pytest_clockwork.locks import FileLock, LockTimeout
     from pytest_clockwork.reconcile.alerts import Alerter
     from pytest_clockwork.reconcile.loader import DeclarationSource
     from pytest_clockwork.reconcile.reconciler import Reconciler
@@ -106,10 +105,10 @@ def _watch(args: argparse.Namespace, pytest_args: list[str]) -> int:
     stack: str = args.stack or _default_stack()
     policy = SafetyPolicy(args.max_corrections, args.window, args.cooldown, args.max_failures)
     ledger = state_directory(rootdir, "reconcile") / ledger_path(rootdir, stack).name
-    lock = FileLock(str(ledger.with_suffix(".watch.lock")))
+    lock = FileLock(ledger.with_suffix(".watch.lock"))
     try:
         lock.acquire(timeout=0)
-    except Timeout:
+    except LockTimeout:
         raise ClockworkError(
             f"another clockwork watch is already watching stack {stack!r} of {rootdir}; "
             "stop it first (one reconciler per stack)"

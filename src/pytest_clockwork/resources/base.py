@@ -58,7 +58,9 @@ class Resource(BaseModel):
 
     # Errors quote the offending value in their message; pydantic's own copy of the whole
     # input could show a secret from another field.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, hide_input_in_errors=True, defer_build=True
+    )
 
     completable: ClassVar[tuple[str, ...]] = ()
     """Fields an AI model may fill when they are left ``None`` and a description is given."""

@@ -43,7 +43,7 @@ class Healthcheck(BaseModel):
         start_period: Grace time after start during which failures do not count.
     """
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     test: str | list[str]
 

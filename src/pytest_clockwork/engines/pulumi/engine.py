@@ -112,14 +112,14 @@ class PulumiEngine(Engine):
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
         """Take turns with other sessions of this machine on the Pulumi stack."""
-        from filelock import FileLock, Timeout
+        from pytest_clockwork.locks import FileLock, LockTimeout
 
         directory = state_directory(self.session.rootdir, PULUMI_DIR.name)
         path = directory / f"{self.store.file_stem}.lock"
         try:
-            with FileLock(str(path)).acquire(timeout=LOCK_TIMEOUT):
+            with FileLock(path).hold(timeout=LOCK_TIMEOUT):
                 yield
-        except Timeout:
+        except LockTimeout:
             raise ClockworkError(
                 f"another session has been updating Pulumi stack {self.session.stack!r} for "
                 f"{LOCK_TIMEOUT / 60:.0f} minutes ({path}); is it stuck?"
