@@ -21,7 +21,6 @@ Needs Docker and the test image (``.ci/build-test-images``).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -29,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import ENVIRONMENT, IMAGE
+
 HERE = Path(__file__).resolve().parent
-IMAGE = "clockwork-test/busybox:latest"
 BASE = [
     sys.executable,
     "-m",
@@ -56,13 +56,6 @@ def get(url):
             continue
     raise RuntimeError(f"{url} never answered")
 """
-
-
-# Python caches compiled modules (and pytest its rewritten ones) on a normal machine;
-# some sandboxes turn that off with PYTHONDONTWRITEBYTECODE, which would make every run
-# compile clockwork (an editable install) from source while the baseline's dependencies
-# come precompiled from pip. Measure as users run it: caching on, after a warm-up run.
-ENVIRONMENT = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def _once(command: list[str], cwd: Path) -> float:
