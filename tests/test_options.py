@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -90,10 +89,19 @@ def test_an_unknown_cw_variable_is_a_warning_that_suggests_the_setting(
 
 
 def test_the_settings_table_and_the_settings_class_agree() -> None:
-    fields = {field.name for field in dataclasses.fields(ClockworkSettings)} - {"given"}
+    fields = set(ClockworkSettings._fields) - {"given"}
     assert fields == set(BY_NAME)
     for setting in BY_NAME.values():
         assert getattr(ClockworkSettings(), setting.name) == setting.default
+
+
+def test_settings_never_show_their_secrets() -> None:
+    settings = ClockworkSettings.from_environ(
+        {"CW_API_KEY": "sk-live-123", "PULUMI_CONFIG_PASSPHRASE": "hunter2", "CW_STACK": "ci"}
+    )
+    shown = repr(settings)
+    assert "sk-live-123" not in shown and "hunter2" not in shown
+    assert "api_key=***" in shown and "stack='ci'" in shown
 
 
 def test_a_stack_named_like_a_branch_works_everywhere(

@@ -13,17 +13,14 @@ Only the standard library is imported here.
 from __future__ import annotations
 
 import os
-import uuid
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import pytest
 
 Role = Literal["single", "controller", "worker"]
 
 
-@dataclass(frozen=True)
-class Topology:
+class Topology(NamedTuple):
     """This process's part in the run.
 
     Attributes:
@@ -103,4 +100,4 @@ class Topology:
 
 def new_run_id() -> str:
     """A fresh 8-character id."""
-    return uuid.uuid4().hex[:8]
+    return os.urandom(4).hex()

@@ -8,10 +8,8 @@ is a usage error naming it), importing only the standard library.
 
 from __future__ import annotations
 
-import difflib
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -97,8 +95,7 @@ def normalise_keep(args: list[str]) -> None:
             args[index] = f"{arg}=always"
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """The resolved settings of one session."""
 
     apply: bool
@@ -138,7 +135,9 @@ def resolve(config: pytest.Config) -> Options:
     _check_actions(config, values)
     for variable in unknown_variables(os.environ):
         known = [v for setting in SETTINGS for v in setting.variables]
-        close = difflib.get_close_matches(variable, known, n=1)
+        from difflib import get_close_matches
+
+        close = get_close_matches(variable, known, n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         config.issue_config_time_warning(
             pytest.PytestConfigWarning(

@@ -209,6 +209,8 @@ class ClockworkSession:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note which resources the selected items need, and (with ``--clockwork-apply``)
         start deploying them while the first tests run."""
+        if self.declarations or self.misplaced:
+            self.config.pluginmanager.register(FailureDetails(self), FAILURE_DETAILS)
         if not self.declarations:
             return
         needed = {
@@ -278,25 +280,6 @@ class ClockworkSession:
         except EngineUnavailableError as exc:
             return [f"clockwork: engine unavailable: {exc}"]
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """Attach the log tail of the containers a failed test used; point a test that
-        asks for a resource declared in its own module at the conftest it belongs in."""
-        report = yield
-        misplaced = self.misplaced.get(item.path, {})
-        if report.failed and call.when == "setup" and misplaced:
-            for name in getattr(item, "fixturenames", ()):
-                if name in misplaced and f"fixture '{name}' not found" in str(report.longrepr):
-                    report.sections.append(("clockwork", misplaced[name]))
-        if report.failed and self._deployment is not None and self._deployment.deployed:
-            from pytest_clockwork.reporting import container_logs
-
-            for title, text in container_logs(self, item, tail=LOG_TAIL):
-                report.sections.append((title, text))
-        return report
-
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """A section listing what was deployed, kept and destroyed."""
         if self._deployment is None and self.error is None:
@@ -347,9 +330,49 @@ class ClockworkSession:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Restore the SIGTERM handler."""
+        details = config.pluginmanager.get_plugin(FAILURE_DETAILS)
+        if details is not None:
+            config.pluginmanager.unregister(details)
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
+
+
+class FailureDetails:
+    """Adds clockwork's part to a failed test's report: the log tail of the containers it
+    used, and where a resource declared in its own module belongs.
+
+    Registered only when the run declares resources (or misplaces some), so a suite
+    without any pays nothing per test.
+
+    Args:
+        session: The run's clockwork session.
+    """
+
+    def __init__(self, session: ClockworkSession) -> None:
+        self.session = session
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Attach the log tail of the containers a failed test used; point a test that
+        asks for a resource declared in its own module at the conftest it belongs in."""
+        report = yield
+        if not report.failed:
+            return report
+        session = self.session
+        misplaced = session.misplaced.get(item.path, {})
+        if call.when == "setup" and misplaced:
+            for name in getattr(item, "fixturenames", ()):
+                if name in misplaced and f"fixture '{name}' not found" in str(report.longrepr):
+                    report.sections.append(("clockwork", misplaced[name]))
+        if session.started is not None and session.started.deployed:
+            from pytest_clockwork.reporting import container_logs
+
+            for title, text in container_logs(session, item, tail=LOG_TAIL):
+                report.sections.append((title, text))
+        return report
 
 
 def _has_assertions(bindings: Any) -> bool:
@@ -359,6 +382,7 @@ def _has_assertions(bindings: Any) -> bool:
 
 
 _write_lock = threading.Lock()
+FAILURE_DETAILS = "clockwork-failure-details"
 _nothing = contextlib.nullcontext
 
 

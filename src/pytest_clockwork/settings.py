@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 DEFAULT_MODEL = "meta-llama/llama-4-scout:free"
@@ -105,8 +104,7 @@ def _choice(*choices: str) -> Callable[[str], str]:
     return parse
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One setting.
 
     Attributes:
@@ -217,10 +215,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alert_webhook", "URL that drift and failure alerts are POSTed to", _url, option=False),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
+_SECRET = frozenset(setting.name for setting in SETTINGS if setting.secret)
 
 
-@dataclass(frozen=True)
-class ClockworkSettings:
+class ClockworkSettings(NamedTuple):
     """Every setting's value from the environment (``CW_*``), or its default.
 
     The ``--clockwork-*`` options and ``clockwork_*`` ini keys win over the plugin's
@@ -253,10 +251,17 @@ class ClockworkSettings:
     ttl: float | None = None
     completion_max_retries: int = 3
     completion_concurrency: int = 4
-    pulumi_config_passphrase: str | None = field(default=None, repr=False)
+    pulumi_config_passphrase: str | None = None
     pulumi_backend_url: str | None = None
     alert_webhook: str | None = None
-    given: frozenset[str] = field(default=frozenset(), compare=False)
+    given: frozenset[str] = frozenset()
+
+    def __repr__(self) -> str:
+        shown = (
+            f"{name}={'***' if name in _SECRET and value is not None else repr(value)}"
+            for name, value in zip(self._fields, self, strict=True)
+        )
+        return f"ClockworkSettings({', '.join(shown)})"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> ClockworkSettings:

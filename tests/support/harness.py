@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +54,11 @@ def clockwork_objects(client: Any, rootdir: Path) -> dict[str, list[str]]:
 def run_subprocess(
     pytester: Any, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    """Start ``python -m pytest args`` in the pytester dir, in its own process group."""
+    """Start ``python -m pytest args`` in the pytester dir, in its own process group.
+
+    Ctrl-C reaches it as it would a user's pytest, even when this suite itself runs in
+    the background of a shell (which starts background jobs with SIGINT ignored).
+    """
     return subprocess.Popen(
         [
             sys.executable,
@@ -71,7 +76,12 @@ def run_subprocess(
         text=True,
         env={**os.environ, **(env or {})},
         start_new_session=True,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def eventually(condition: Any, timeout: float = 15.0, message: str = "") -> Any:

@@ -17,6 +17,8 @@ from typing import ClassVar
 from pytest_clockwork.specs import ContainerSpec
 
 LOCAL_HOST = "127.0.0.1"
+PROXY_SETTLE = 0.05
+"""Seconds a published port's proxy gets to close a connection nothing behind it takes."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class Observed:
         env: Its environment.
         ports: Published ports, ``"80/tcp"`` → host port.
         exit_code: The exit code, once it exited.
+        address: Its own IP address, where its ports answer without the published-port
+            proxy in between (``None``: unknown, or not reachable that way).
     """
 
     status: str
@@ -41,6 +45,7 @@ class Observed:
     env: dict[str, str] | None
     ports: dict[str, int] | None
     exit_code: int | None
+    address: str | None = None
 
 
 class ContainerRuntime(ABC):
@@ -117,6 +122,17 @@ class ContainerRuntime(ABC):
     def published_host(self) -> str:
         """The address where its published ports are reached."""
         return LOCAL_HOST
+
+    def listens(self, seen: Observed, port: int, host_port: int) -> str | None:
+        """Why nothing listens on the container's ``port`` (published on ``host_port``);
+        ``None`` when something does.
+
+        Through the published port, a proxy may accept for a container that does not
+        listen; see :func:`~pytest_clockwork.runtimes.ports.probe_tcp`.
+        """
+        from pytest_clockwork.runtimes.ports import probe_tcp
+
+        return probe_tcp(self.published_host(), host_port, timeout=1.0, settle=PROXY_SETTLE)
 
     def command_line(
         self,

@@ -21,11 +21,14 @@ from pytest_clockwork.errors import (
     EngineUnavailableError,
     ImageUnavailableError,
 )
-from pytest_clockwork.runtimes.base import ContainerRuntime
+from pytest_clockwork.runtimes.base import LOCAL_HOST, ContainerRuntime
 from pytest_clockwork.runtimes.base import Observed as Observed
+from pytest_clockwork.runtimes.ports import on_link, probe_direct
 from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec
 
 _NS = 1_000_000_000
+DIRECT_TIMEOUT = 0.25
+"""Seconds to wait for a container's own address to answer before asking another way."""
 _lock = threading.Lock()
 _client: docker.DockerClient | None = None
 _present: set[str] = set()
@@ -65,8 +68,8 @@ def published_host() -> str:
     """The address where published ports are reached: DOCKER_HOST's host, or loopback."""
     url = os.environ.get("DOCKER_HOST", "")
     if url.startswith(("tcp://", "ssh://", "http://", "https://")):
-        return urlparse(url).hostname or "127.0.0.1"
-    return "127.0.0.1"
+        return urlparse(url).hostname or LOCAL_HOST
+    return LOCAL_HOST
 
 
 def ensure_image(image: str, *, resource: str) -> None:
@@ -217,7 +220,19 @@ def observe(container_id: str) -> Observed | None:
         env=env,
         ports=_host_ports(attrs),
         exit_code=state.get("ExitCode") if state.get("Status") == "exited" else None,
+        address=_address(attrs),
     )
+
+
+def _address(attrs: Mapping[str, Any]) -> str | None:
+    """The container's IP address on its first network that gave it one."""
+    settings = attrs.get("NetworkSettings") or {}
+    if settings.get("IPAddress"):
+        return str(settings["IPAddress"])
+    for network in (settings.get("Networks") or {}).values():
+        if (network or {}).get("IPAddress"):
+            return str(network["IPAddress"])
+    return None
 
 
 def _host_ports(attrs: Mapping[str, Any]) -> dict[str, int]:
@@ -359,6 +374,8 @@ class DockerRuntime(ContainerRuntime):
     makes_networks: ClassVar[bool] = True
     picks_host_ports: ClassVar[bool] = True
     serves_remotely: ClassVar[bool] = True
+    _direct: bool = True
+    """Whether containers' own addresses may answer from here (until one does not)."""
 
     def unreachable(self, error: BaseException) -> bool:
         """Also the SDK's and requests' errors of a daemon that does not answer."""
@@ -418,6 +435,18 @@ class DockerRuntime(ContainerRuntime):
     def published_host(self) -> str:
         """See :func:`published_host`."""
         return published_host()
+
+    def listens(self, seen: Observed, port: int, host_port: int) -> str | None:
+        """Ask the container itself when it is on a network attached to this machine (a
+        local engine on Linux): a refusal then means no listener, whatever the port proxy
+        does. Elsewhere, or when it does not answer, ask through the published port."""
+        local = published_host() == LOCAL_HOST
+        if seen.address and self._direct and local and on_link(seen.address):
+            answer = probe_direct(seen.address, port, timeout=DIRECT_TIMEOUT)
+            if answer is not None:
+                return None if answer else "refuses connections: nothing listens on it"
+            self._direct = False  # containers are not reachable from here: stop trying
+        return super().listens(seen, port, host_port)
 
     def external_network(self, name: str) -> bool:
         """See :func:`external_network`."""

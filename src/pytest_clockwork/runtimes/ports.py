@@ -1,9 +1,12 @@
-"""Choosing free host ports, for engines that must know them before a container starts."""
+"""Host ports: choosing free ones, and finding out whether something listens on one."""
 
 from __future__ import annotations
 
 import socket
 from contextlib import ExitStack
+from pathlib import Path
+
+ROUTES = Path("/proc/net/route")
 
 
 def free_port(protocol: str, host_ip: str | None, taken: set[int]) -> int:
@@ -46,3 +49,47 @@ def probe_tcp(host: str, port: int, timeout: float, settle: float = 0.05) -> str
     if closed:
         return "accepted the connection and closed it at once: nothing listens behind it"
     return None
+
+
+def probe_direct(address: str, port: int, timeout: float) -> bool | None:
+    """Whether something listens on ``address:port``, asked with no proxy in between.
+
+    Returns:
+        ``True`` when it accepts, ``False`` when it refuses (the container's own network
+        stack answered: nothing listens), ``None`` when the address cannot be reached from
+        here (no route, or no answer within ``timeout``): ask another way.
+    """
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except ConnectionRefusedError:
+        return False
+    except OSError:
+        return None
+
+
+def on_link(address: str, routes: Path = ROUTES) -> bool:
+    """Whether ``address`` is on a network this machine is attached to (or is its own):
+    a refusal from it then comes from that host, not from a firewall on the way.
+
+    Reads Linux's IPv4 routing table; ``False`` wherever that cannot be read (macOS,
+    Windows, IPv6), so callers ask another way there.
+    """
+    import ipaddress
+
+    try:
+        ip = ipaddress.IPv4Address(address)
+        lines = routes.read_text().splitlines()[1:]
+    except (ValueError, OSError):
+        return False
+    if ip.is_loopback:
+        return True
+    value = int.from_bytes(ip.packed, "little")  # the table is in the kernel's byte order
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 8:
+            continue
+        destination, gateway, mask = (int(fields[index], 16) for index in (1, 2, 7))
+        if mask and not gateway and value & mask == destination:
+            return True
+    return False

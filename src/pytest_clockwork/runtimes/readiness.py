@@ -12,10 +12,13 @@ import time
 
 from pytest_clockwork.errors import DeploymentError
 from pytest_clockwork.runtimes.base import ContainerRuntime, Observed
-from pytest_clockwork.runtimes.ports import probe_tcp
 from pytest_clockwork.specs import ContainerSpec
 
 LOG_TAIL = 30
+STEADY = 0.1
+"""Seconds a container with nothing else to show it is ready (no healthcheck, no port to
+probe) must be seen running: one that exits at once is often still "running" when first
+looked at."""
 
 
 def wait_until_ready(
@@ -45,16 +48,23 @@ def wait_until_ready(
     )
 
     wanted = {port.key for port in spec.ports}
-    host = runtime.published_host()
     verdict: dict[str, bool] = {}
+    probed = spec.wait_for_ports and any(port.protocol == "tcp" for port in spec.ports)
+    first_running: list[float] = []
 
     def listening(seen: Observed) -> bool:
         published = seen.ports or {}
         return not spec.wait_for_ports or all(
-            probe_tcp(host, published[port.key], timeout=1.0, settle=0.02) is None
+            runtime.listens(seen, port.container_port, published[port.key]) is None
             for port in spec.ports
             if port.protocol == "tcp" and port.key in published
         )
+
+    def steady() -> bool:
+        if spec.healthcheck is not None or probed:
+            return True  # healthy, or listening, says it more surely than uptime
+        first_running[:] = first_running or [time.monotonic()]
+        return time.monotonic() - first_running[0] >= STEADY
 
     def settled(seen: Observed | None) -> bool:
         if seen is None or seen.status in ("exited", "dead"):
@@ -63,7 +73,9 @@ def wait_until_ready(
             return True  # its healthcheck failed `retries` times: no use waiting on
         healthy = spec.healthcheck is None or seen.health in ("healthy", None)
         published = seen.ports is None or wanted <= set(seen.ports)
-        verdict["ready"] = seen.status == "running" and healthy and published and listening(seen)
+        verdict["ready"] = (
+            seen.status == "running" and healthy and published and listening(seen) and steady()
+        )
         return verdict["ready"]
 
     cancel = stop_when_event_set(cancelled) if cancelled is not None else stop_never
