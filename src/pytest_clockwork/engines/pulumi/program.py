@@ -187,10 +187,15 @@ class Declarer:
         import pulumi_docker as docker
 
         parent = pulumi.ResourceOptions(parent=self.parent(entry))
-        image = docker.RemoteImage(
-            f"{entry.name}-image", name=spec.image, keep_locally=True, opts=parent
-        )
-        needs: list[pulumi.Resource] = [image]
+        needs: list[pulumi.Resource] = []
+        if spec.pull == "never":  # only looked up: it fails when the image is not there
+            found = docker.get_remote_image_output(
+                name=spec.image, opts=pulumi.InvokeOutputOptions(parent=self.parent(entry))
+            )
+        else:
+            needs.append(
+                docker.RemoteImage(f"{entry.name}-image", **mapping.image_args(spec), opts=parent)
+            )
         for actual in entry.facts.managed_networks:  # external ones: joined, not declared
             needs.append(self._shared(f"network:{actual}", actual, docker.Network))
         for volume in entry.facts.volumes:
@@ -198,9 +203,17 @@ class Declarer:
         needs += self._directories(entry, spec)
         args = mapping.container_args(spec, entry.facts, self.labels(entry))
         opts = self.options(entry, *needs)
+        if spec.pull == "never":
+            args["image"] = found.apply(lambda _: spec.image)
         if spec.secret_env:
             args["envs"] = pulumi.Output.secret(args["envs"])
             opts = _keeping_secrets(opts, spec, "envs")
+        if spec.files:  # their content may be secret; a rebuilt spec has only digests
+            args["uploads"] = pulumi.Output.secret(args["uploads"])
+            if not mapping.uploads_known(spec):
+                opts = pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(ignore_changes=["uploads"])
+                )
         container = docker.Container(entry.name, opts=opts, **args)
         self.resources[entry.name] = container
         return mapping.container_outputs(spec, entry.facts, container.id, host)
