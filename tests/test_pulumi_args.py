@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pytest_clockwork import (
     AppleContainerResource,
     BlankResource,
+    DeclarationError,
     DeploymentError,
     DockerResource,
     FileResource,
@@ -25,6 +26,7 @@ from pytest_clockwork import (
 from pytest_clockwork.engines.pulumi.args import Entry, Facts, go_duration, port_args
 from pytest_clockwork.notation import PortMapping
 from pytest_clockwork.specs import (
+    ContainerFileSpec,
     ContainerSpec,
     CustomSpec,
     FileSpec,
@@ -243,6 +245,25 @@ def _container_specs(draw: st.DrawFn) -> ContainerSpec:
         wait_for_ports=draw(st.booleans()),
         runtime=draw(st.sampled_from(["docker", "apple"])),
         secret_env=tuple(draw(secret)),
+        tmpfs=draw(st.dictionaries(_TEXT, _TEXT, max_size=2)),
+        mem_limit=draw(st.none() | st.integers(1, 2**40)),
+        cpus=draw(st.none() | st.floats(0.01, 64)),
+        shm_size=draw(st.none() | st.integers(1, 2**40)),
+        cap_add=tuple(draw(st.lists(_TEXT, max_size=2))),
+        cap_drop=tuple(draw(st.lists(_TEXT, max_size=2))),
+        extra_hosts=draw(st.dictionaries(_TEXT, _TEXT, max_size=2)),
+        platform=draw(st.none() | _TEXT),
+        pull=draw(st.sampled_from(["missing", "always", "never"])),
+        files=tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        ContainerFileSpec, path=_TEXT, content=_TEXT, mode=st.integers(0, 0o7777)
+                    ),
+                    max_size=2,
+                )
+            )
+        ),
     )
 
 
@@ -300,3 +321,32 @@ def test_a_record_written_before_a_field_existed_gets_its_default() -> None:
 def test_a_record_of_an_unknown_kind_is_a_value_error(kind: Any) -> None:
     with pytest.raises(ValueError, match="unknown spec kind .* for resource 'x'"):
         spec_from_json({"kind": kind, "key": "x"})
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"pull": "always"}, "pull='always': pulumi-docker never pulls an image"),
+        ({"mem_limit": 100_000_000}, "mem_limit=100000000 bytes: pulumi-docker takes whole MiB"),
+        ({"shm_size": "1.5m"}, "shm_size=1572864 bytes: pulumi-docker takes whole MiB"),
+    ],
+)
+def test_what_pulumi_docker_cannot_do_is_refused_before_anything_is_deployed(
+    fields: dict[str, Any], says: str
+) -> None:
+    from pytest_clockwork.engines.base import SessionInfo, Task
+    from pytest_clockwork.engines.pulumi.entries import settle
+    from pytest_clockwork.state import ResourceRecord
+
+    resource = DockerResource(name="web", image="app:1", **fields)
+    spec = resource.spec(SpecContext(rootdir=ROOT, key="web"))
+    task = Task(spec, resource, ResourceRecord(key="web", session="s1", kind="container"))
+    session = SessionInfo(id="s1", stack="default", rootdir=ROOT, root_id="r00t")
+
+    with pytest.raises(DeclarationError) as info:
+        settle([task], [], session, volume_exists=lambda name: True)
+
+    message = str(info.value)
+    assert message.startswith("resource 'web': the Pulumi engine cannot deploy it as declared")
+    assert says in message and message.endswith("use --clockwork-engine local")
+    assert info.value.resource == "web"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import parse_port, parse_volume, resolve_path
+from pytest_clockwork.resources.actions import ContainerActions
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.resources.build import Build, derived_tag
 from pytest_clockwork.resources.secrets import conceal_env, expand
@@ -154,8 +155,12 @@ def _unique(field: str, keys: list[str], texts: list[str], clash: str) -> None:
         seen[key] = text
 
 
-class ContainerResource(Resource):
-    """Fields and fixture accessors common to container resources.
+class ContainerResource(ContainerActions, Resource):
+    """Fields, fixture accessors and actions common to container resources.
+
+    The deployed value (the fixture) also has ``exec()``, ``stop()``, ``start()``,
+    ``restart()``, ``pause()`` and ``unpause()`` (see
+    :class:`~pytest_clockwork.resources.actions.ContainerActions`).
 
     Attributes:
         image: The image to run; used when present locally, pulled otherwise. With
@@ -175,7 +180,8 @@ class ContainerResource(Resource):
         must_run: Wait until the container is ready: it runs, is healthy (with a
             healthcheck) and listens on its published ports; ``False`` for one-shot
             containers.
-        restart: Docker's restart policy.
+        restart_policy: Docker's restart policy, given as ``restart="always"`` (the
+            deployed value's ``restart()`` restarts the container).
         healthcheck: A healthcheck; deployment waits until it reports healthy.
         user: The user to run as.
         working_dir: The working directory inside the container.
@@ -188,6 +194,8 @@ class ContainerResource(Resource):
             e.g. ``[HealthcheckAssert(port=80)]``.
     """
 
+    # ``restart=`` is the policy's name where it is declared; ``restart()`` is the action.
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
     completable: ClassVar[tuple[str, ...]] = ("image", "ports", "env_vars")
     in_words: ClassVar[str | None] = "containers"
     runtime: ClassVar[Literal["docker", "apple"]] = "docker"
@@ -204,7 +212,9 @@ class ContainerResource(Resource):
     entrypoint: str | list[str] | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     must_run: bool = True
-    restart: Literal["no", "always", "on-failure", "unless-stopped"] | None = None
+    restart_policy: Literal["no", "always", "on-failure", "unless-stopped"] | None = Field(
+        default=None, alias="restart"
+    )
     healthcheck: Healthcheck | None = None
     user: str | None = None
     working_dir: str | None = None
@@ -326,7 +336,7 @@ class ContainerResource(Resource):
             networks=tuple(self.networks),
             labels=dict(self.labels),
             must_run=self.must_run,
-            restart=self.restart,
+            restart=self.restart_policy,
             healthcheck=self.healthcheck.spec() if self.healthcheck else None,
             user=self.user,
             working_dir=self.working_dir,
