@@ -166,6 +166,8 @@ class ContainerSpec(Spec):
     networks: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     must_run: bool = True
+    must_complete: bool = False
+    """A one-shot: ready once it has exited with code 0."""
     restart: str | None = None
     healthcheck: HealthcheckSpec | None = None
     user: str | None = None
