@@ -117,20 +117,19 @@ class ComposeResource(Resource):
         file = resolve_path(self.file, rootdir)
         project_dir = resolve_path(self.project_dir, rootdir) if self.project_dir else file.parent
         env_file = resolve_path(self.env_file, rootdir) if self.env_file else None
-        for field, path, what in (
-            ("file", file, "the Compose file"),
-            ("project_dir", project_dir if self.project_dir else None, "a directory"),
-            ("env_file", env_file, "a file of NAME=value lines"),
-        ):
-            exists = path is not None and (
-                path.is_dir() if field == "project_dir" else path.is_file()
+        given = {"file": file, "env_file": env_file}
+        if self.project_dir:
+            given["project_dir"] = project_dir
+        for field, path in given.items():
+            if path is None or (path.is_dir() if field == "project_dir" else path.is_file()):
+                continue
+            what = "is not a directory" if field == "project_dir" else "is not a file"
+            raise DeclarationError(
+                f"{self._label()}: {field}={getattr(self, field)!r}: {show(path)} "
+                f"{what if path.exists() else 'does not exist'} (paths are relative to "
+                f"pytest's rootdir, {rootdir}); check the path",
+                resource=self.key,
             )
-            if path is not None and not exists:
-                raise DeclarationError(
-                    f"{self._label()}: {field}={getattr(self, field)!r}: {show(path)} is not "
-                    f"{what} (paths are relative to pytest's rootdir, {rootdir}); check the path",
-                    resource=self.key,
-                )
         try:
             project = read_project(
                 file,
@@ -171,15 +170,12 @@ class ComposeResource(Resource):
             child = ComposeService(**arguments)
         except ValidationError as exc:
             error = exc.errors()[0]
-            location = [str(part) for part in error["loc"]]
-            field = location[0] if location else ""
-            key = FIELD_KEYS.get(field, field)
-            where = ".".join([key, *location[1:]]) if key else ""
+            field = str(error["loc"][0]) if error["loc"] else ""
+            key = FIELD_KEYS.get(field, field)  # the value it says is wrong is quoted
             message = str(error["msg"]).removeprefix("Value error, ")
-            at = lines.get(field, line)
             raise ComposeFileError(
-                f"{shown}, line {at}: service {arguments['name']!r}: "
-                + (f"{where}: " if where else "")
+                f"{shown}, line {lines.get(field, line)}: service {arguments['name']!r}: "
+                + (f"{key}: " if key else "")
                 + message
             ) from None
         child._project = self.project
