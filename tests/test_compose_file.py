@@ -765,3 +765,25 @@ def test_in_a_deeper_conftest_an_error_is_a_collection_error_there(
             "*Interrupted: 1 error during collection*",
         ]
     )
+
+
+def test_clockwork_watch_reloads_the_declarations_when_the_compose_file_changes(
+    pytester: pytest.Pytester, declare: Any
+) -> None:
+    import os
+
+    from pytest_clockwork.reconcile.loader import load
+
+    compose_file = pytester.path / "compose.yaml"
+    compose_file.write_text("services:\n  web:\n    image: clockwork-test/busybox:${TAG}\n")
+    (pytester.path / ".env").write_text("TAG=latest\n")
+    declare('app = ComposeResource(file="compose.yaml")\n')
+
+    declared = load(pytester.path, "default")
+
+    assert declared.keys == {"app", "app.web"}
+    assert {compose_file, pytester.path / ".env"} <= set(declared.files)
+    assert not declared.stale()
+    later = compose_file.stat().st_mtime + 10
+    os.utime(compose_file, (later, later))
+    assert declared.stale()

@@ -66,11 +66,13 @@ class Project:
         shown: The file, as messages show it.
         services: The services by name.
         unset: Variables used without a value or a default (they became empty text).
+        files: The files read: the Compose file, the ``.env`` file, services' env files.
     """
 
     shown: str
     services: dict[str, Service]
     unset: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
 
 
 def read_project(
@@ -108,11 +110,15 @@ def read_project(
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ComposeFileError(f"{shown} cannot be read ({reason})") from None
     variables = Variables(environ=environ)
+    read = [file]
     dotenv = env_file if env_file is not None else project_dir / ".env"
     if env_file is not None or dotenv.is_file():
         variables.dotenv = read_env_file(dotenv, show(dotenv), variables)
+        read.append(dotenv)
     reader = _Reader(shown, project, project_dir, variables, show)
-    return reader.read(load_yaml(text, shown), services)
+    found = reader.read(load_yaml(text, shown), services)
+    found.files = [*read, *reader.files]
+    return found
 
 
 class _Reader:
@@ -135,6 +141,8 @@ class _Reader:
         """Network key in the file → the network name the containers join."""
         self.volumes: dict[str, str] = {}
         """Volume key in the file → the Docker volume's name."""
+        self.files: list[Path] = []
+        """The services' env files read."""
 
     def fail(self, line: int, where: str, message: str) -> ComposeFileError:
         place = f"{self.shown}, line {line}" if line else self.shown
@@ -397,6 +405,7 @@ class _Reader:
                 values.update(read_env_file(path, self.show(path), self.variables))
             except ComposeFileError as exc:
                 raise _Bad(str(exc)) from None
+            self.files.append(path)
         return values
 
     def _networks(self, value: Any) -> list[str]:

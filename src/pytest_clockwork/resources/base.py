@@ -251,6 +251,10 @@ class Resource(BaseModel):
         """
         return None
 
+    def sources(self) -> list[Path]:
+        """The files :meth:`load` read (``clockwork watch`` reloads when one changes)."""
+        return []
+
     def spec(self, context: SpecContext) -> Spec:
         """The normalised view that engines read.
 

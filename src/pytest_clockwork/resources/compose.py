@@ -63,6 +63,7 @@ class ComposeResource(Resource):
     env_file: str | None = None
 
     _loaded: bool = PrivateAttr(default=False)
+    _sources: list[Path] = PrivateAttr(default_factory=list)
 
     @field_validator("file")
     @classmethod
@@ -150,6 +151,7 @@ class ComposeResource(Resource):
             children[name].connect(*(children[other] for other in service.depends_on))
         self.add(*children.values())
         self._loaded = True
+        self._sources = project.files
         if project.unset:
             names = ", ".join(project.unset)
             warnings.warn(
@@ -158,6 +160,10 @@ class ComposeResource(Resource):
                 f"${{{project.unset[0]}:-value}})",
                 stacklevel=2,
             )
+
+    def sources(self) -> list[Path]:
+        """The Compose file and the env files read from it."""
+        return list(self._sources)
 
     def _child(
         self, arguments: dict[str, Any], lines: dict[str, int], line: int, shown: str
