@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.support.bad_inputs import DIRECTORY, Case, lock_entry, lock_file, run_case
+from tests.support.harness import IMAGE
 
 APPLY = ("--clockwork-apply",)
 USAGE = pytest.ExitCode.USAGE_ERROR
@@ -66,6 +67,13 @@ def image(case_id: str, value: str, *says: str, **more: Any) -> Any:
     """``web = DockerResource(image=<value>)``, refused."""
     conftest = f"web = DockerResource(image={value})\n"
     return bad(case_id, conftest, resource="web", says=("image", *says), docker=True, **more)
+
+
+def build(case_id: str, fields: str, *says: str, **more: Any) -> Any:
+    """``web = DockerResource(<fields>, ports=["80"])`` with an ``api/Dockerfile``, refused."""
+    conftest = f'from pydantic import SecretStr\nweb = DockerResource({fields}, ports=["80"])\n'
+    more.setdefault("files", {"api/Dockerfile": f"FROM {IMAGE}\n"})
+    return bad(case_id, conftest, resource="web", says=says, docker=True, **more)
 
 
 def file(case_id: str, fields: str, *says: str, **more: Any) -> Any:
@@ -179,6 +187,88 @@ CASES = [
         '"localhost:1/clockwork-nothing:1"',
         "could not be pulled",
         "docker build",
+    ),
+    # -- DockerResource: builds --------------------------------------------------------------
+    build(
+        "build-context-missing",
+        'build="api"',
+        "the build context",
+        "does not exist",
+        "relative to the rootdir",
+        files={},
+    ),
+    build(
+        "build-context-a-file",
+        'build="api"',
+        "is not a directory",
+        "holds the Dockerfile",
+        files={"api": "a file\n"},
+    ),
+    build("build-context-empty", 'build=""', "build.context", "relative to the rootdir"),
+    build("build-not-text", "build=5", "build=5", "build='api'"),
+    build(
+        "build-dockerfile-outside",
+        'build=Build(context="api", dockerfile="../Dockerfile")',
+        "dockerfile='../Dockerfile' is outside the context",
+        "inside the context",
+    ),
+    build(
+        "build-dockerfile-missing",
+        'build=Build(context="api", dockerfile="Dockerfile.test")',
+        "no Dockerfile at",
+        "dockerfile=...",
+    ),
+    build(
+        "build-target-unknown",
+        'build=Build(context="api", target="test")',
+        "target='test' is no stage",
+        "FROM ... AS test",
+    ),
+    build(
+        "build-arg-name",
+        'build=Build(context="api", args={"APP-VERSION": "1"})',
+        "args",
+        "'APP-VERSION'",
+        "ARG names",
+    ),
+    build(
+        "build-arg-secret",
+        'build=Build(context="api", args={"TOKEN": SecretStr("hunter2")})',
+        "no place for a secret",
+        "env_vars",
+    ),
+    build(
+        "build-field-misspelled",
+        'build=Build(contxt="api")',
+        "'contxt'",
+        "did you mean context=...?",
+    ),
+    build(
+        "build-image-a-digest",
+        f'image="myapi@sha256:{"a" * 64}", build="api"',
+        "image=",
+        "a tag, not a digest",
+    ),
+    bad(
+        "build-or-image-missing",
+        'web = DockerResource(ports=["80"])\n',
+        resource="web",
+        says=("image=", "build=", "description"),
+    ),
+    bad(
+        "build-on-apple",
+        'web = AppleContainerResource(build="api")\n',
+        resource="web",
+        says=("build=", "does not build images", "image="),
+    ),
+    build(
+        "build-fails",
+        'build="api"',
+        "the image build failed at Step 2/",
+        "RUN exit 3",
+        "returned a non-zero code: 3",
+        "the last lines of the build's output",
+        files={"api/Dockerfile": f"FROM {IMAGE}\nRUN exit 3\n"},
     ),
     # -- DockerResource: ports ---------------------------------------------------------------
     docker("port-a-word", 'ports=["notaport"]', "ports.0", "'notaport'", '"8080:80"'),

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from pytest_clockwork.resources.apple import AppleContainerResource as AppleContainerResource
     from pytest_clockwork.resources.base import Resource as Resource
     from pytest_clockwork.resources.blank import BlankResource as BlankResource
+    from pytest_clockwork.resources.build import Build as Build
     from pytest_clockwork.resources.compose import ComposeResource as ComposeResource
     from pytest_clockwork.resources.container import ContainerResource as ContainerResource
     from pytest_clockwork.resources.container import Healthcheck as Healthcheck
@@ -87,6 +88,7 @@ _EXPORTS: dict[str, str] = {
         "pytest_clockwork.resources.apple": ("AppleContainerResource",),
         "pytest_clockwork.resources.base": ("Resource",),
         "pytest_clockwork.resources.blank": ("BlankResource",),
+        "pytest_clockwork.resources.build": ("Build",),
         "pytest_clockwork.resources.compose": ("ComposeResource",),
         "pytest_clockwork.resources.container": ("ContainerResource", "Healthcheck"),
         "pytest_clockwork.resources.docker": ("DockerResource",),

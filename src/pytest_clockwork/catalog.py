@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pytest_clockwork.graph import ResourceGraph, load_all
 from pytest_clockwork.options import Options
@@ -34,6 +35,8 @@ class Catalog:
         """What completion did, per key (shown by ``--clockwork-plan``); written by
         :func:`~pytest_clockwork.completion.service.complete_resources`."""
         self._graph: ResourceGraph | None = None
+        self._memo: dict[Any, Any] = {}
+        """Kept between the specs of this session (see :attr:`SpecContext.memo`)."""
 
     def declare(self, resource: Resource) -> None:
         """Add a root declaration (a resource bound in a conftest).
@@ -70,7 +73,9 @@ class Catalog:
 
     def spec_of(self, key: str) -> Spec:
         """The normalised view of a completed resource."""
-        context = SpecContext(rootdir=self.rootdir, key=key, secret=self.secret_value)
+        context = SpecContext(
+            rootdir=self.rootdir, key=key, secret=self.secret_value, memo=self._memo
+        )
         return self.complete([key])[key].spec(context)
 
     def secret_value(self, name: str, _seen: tuple[str, ...] = ()) -> str:

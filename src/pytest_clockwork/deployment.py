@@ -46,6 +46,7 @@ class Deployment:
             deploy under the run's lock, and attach to what another worker deployed.
         worker: The xdist worker id, recorded with what it deploys.
         progress: Where "resource ready" lines go (``-v``).
+        status: Where lines go that always show (which resource's image is building).
 
     Attributes:
         needed: The keys the selected items need.
@@ -65,12 +66,14 @@ class Deployment:
         shared: bool = False,
         worker: str | None = None,
         progress: Progress | None = None,
+        status: Progress | None = None,
     ) -> None:
         self.rootdir = rootdir
         self.options = options
         self.session = session
         self.shared = shared
         self.progress = progress or (lambda line: None)
+        self.status = status or (lambda line: None)
         self.store = StateStore(rootdir, options.stack)
         self.engine_name, self.engine_reason = choose_engine(options.engine)
         self.catalog = Catalog(rootdir, options)
@@ -121,6 +124,7 @@ class Deployment:
         if self._engine is None:
             self._engine = create_engine(self.engine_name, self.session, self.store)
             self._engine.output = self.progress
+            self._engine.status = self.status
         return self._engine
 
     @property

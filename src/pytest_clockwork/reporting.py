@@ -94,7 +94,9 @@ _ACTIONS: dict[str, Callable[[Step], str]] = {
 def _spec_summary(data: Mapping[str, Any]) -> str:
     shown = []
     if data.get("image"):
-        shown.append(f"image {data['image']}")
+        build = data.get("build") or {}
+        built = f" built from {build['context']}/{build['dockerfile']}" if build else ""
+        shown.append(f"image {data['image']}{built}")
     if data.get("ports"):
         shown.append("ports " + ", ".join(_port_text(port) for port in data["ports"]))
     if data.get("path"):

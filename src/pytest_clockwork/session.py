@@ -112,6 +112,7 @@ class ClockworkSession:
                 shared=topology.shared,
                 worker=topology.worker,
                 progress=self._write_line if verbose else None,
+                status=self._write_line,
             )
             for resource in self.declarations.resources:
                 self._deployment.declare(resource)

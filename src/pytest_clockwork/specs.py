@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 LABEL_PREFIX = "clockwork."
 """The namespace of the labels clockwork puts on what it creates (and finds it by)."""
+BUILD_LABEL = f"{LABEL_PREFIX}build.digest"
+"""The label of an image clockwork built: the digest of its inputs (see :class:`BuildSpec`).
+Images carrying it are clockwork's build cache."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,14 @@ class SpecContext:
         key: The resource's key (its fixture name, or ``parent.child`` for children).
         secret: Gives the value a ``${secret:...}`` reference names (``None``: none can
             be resolved).
+        memo: What normalising may keep for the session's next specs, e.g. the digest of
+            a build's inputs, read once per session (``None``: nothing is kept).
     """
 
     rootdir: Path
     key: str
     secret: Callable[[str], str] | None = field(default=None, compare=False)
+    memo: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -152,6 +158,31 @@ class HealthcheckSpec:
 
 
 @dataclass(frozen=True)
+class BuildSpec:
+    """An image to build for a container.
+
+    Attributes:
+        context: The build context, an absolute directory.
+        dockerfile: The Dockerfile, relative to the context (and inside it).
+        target: The stage to build (``None``: the last one).
+        args: Build arguments.
+        digest: ``sha256:`` of the inputs: the files sent (``.dockerignore`` honoured),
+            the Dockerfile, ``target`` and ``args``. Equal digests build the same image.
+    """
+
+    context: str
+    dockerfile: str
+    target: str | None
+    args: Mapping[str, str]
+    digest: str
+
+    @property
+    def dockerfile_path(self) -> str:
+        """The Dockerfile's absolute path."""
+        return str(Path(self.context) / self.dockerfile)
+
+
+@dataclass(frozen=True)
 class ContainerSpec(Spec):
     """A container, for Docker or for Apple's ``container`` runtime."""
 
@@ -179,12 +210,19 @@ class ContainerSpec(Spec):
     runtime: Literal["docker", "apple"] = "docker"
     secret_env: tuple[str, ...] = ()
     """The names in ``env`` whose values are secret: the state records digests of them."""
+    build: BuildSpec | None = None
+    """The image is built (and tagged ``image``) before the container starts."""
 
     def to_json(self) -> dict[str, Any]:
-        """As :meth:`Spec.to_json`, with a digest in place of each secret value."""
+        """As :meth:`Spec.to_json`, with a digest in place of each secret value (and no
+        ``build`` when nothing is built: the fingerprints of such containers stay)."""
         from pytest_clockwork.resources.secrets import digest, is_digest
 
         data = super().to_json()
+        if data.get("build") is None:
+            data.pop("build", None)
+        if not data.get("must_complete"):  # likewise for containers that are no one-shot
+            data.pop("must_complete", None)
         data["env"] = {
             name: digest(name, value) if name in self.secret_env and not is_digest(value) else value
             for name, value in self.env.items()

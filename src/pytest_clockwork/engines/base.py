@@ -102,6 +102,9 @@ class Engine(ABC):
         self.store = store
         self.output: Callable[[str], None] = _discard
         """Where the engine's own output goes (the terminal with ``-v``)."""
+        self.status: Callable[[str], None] = _discard
+        """Where a line goes that always shows, with or without ``-v`` (what is being
+        built: a long build must not look like a hang)."""
         self.cancelled = threading.Event()
         """Set on Ctrl-C or SIGTERM: waits in progress give up so teardown can start."""
 

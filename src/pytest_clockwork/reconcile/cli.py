@@ -165,6 +165,8 @@ def _destroy(args: argparse.Namespace, pytest_args: list[str]) -> int:
         store = StateStore(rootdir, stack)
         if not store.path.exists():
             print(f"stack {stack!r} had nothing to destroy")
+            if args.images:
+                _destroy_images(rootdir)
             return 0
         session = SessionInfo(id=session_id, stack=stack, rootdir=rootdir, root_id=root_id(rootdir))
         outcome = destroy_stack(store, session)
@@ -186,7 +188,22 @@ def _destroy(args: argparse.Namespace, pytest_args: list[str]) -> int:
             print(f"could not destroy {record_id}: {error}")
     if args.expired and not any(outcome.destroyed for outcome in outcomes.values()):
         print("nothing had expired")
+    if args.images:
+        _destroy_images(rootdir)
     return 1 if failed else 0
+
+
+def _destroy_images(rootdir: Path) -> None:
+    """Remove the images clockwork built for ``rootdir`` (its build cache); an image a
+    container still uses is left, and said so."""
+    from pytest_clockwork.runtimes.dockerd import client
+    from pytest_clockwork.runtimes.imagebuild import remove_built_images
+    from pytest_clockwork.state import root_id
+
+    removed, left = remove_built_images(client().api, root_id(rootdir))
+    print(f"removed built images: {', '.join(removed)}" if removed else "no built images to remove")
+    if left:
+        print(f"left (still in use): {'; '.join(left)}")
 
 
 # -- plumbing ----------------------------------------------------------------------------
@@ -254,6 +271,11 @@ def _parser() -> argparse.ArgumentParser:
     destroy = commands.add_parser("destroy", parents=[common], help="destroy what a stack has")
     destroy.add_argument(
         "--expired", action="store_true", help="destroy what has expired, in every stack"
+    )
+    destroy.add_argument(
+        "--images",
+        action="store_true",
+        help="also remove the images clockwork built for this rootdir (its build cache)",
     )
     destroy.set_defaults(run=_destroy)
     return parser

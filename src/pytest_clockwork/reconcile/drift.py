@@ -183,6 +183,8 @@ def _changed_field(field: str, declared: Mapping[str, Any], recorded: Mapping[st
         return f"env ({', '.join(names)})"
     if field == "digest":
         return "content"
+    if field == "build":
+        return "build (the image's code, Dockerfile or arguments)"
     if field in ("settings", "labels"):
         return field
     return f"{field} ({_short(old)} → {_short(new)})"

@@ -15,3 +15,4 @@ class AppleContainerResource(ContainerResource):
     """
 
     runtime: ClassVar[Literal["docker", "apple"]] = "apple"
+    builds_images: ClassVar[bool] = False

@@ -11,6 +11,7 @@ from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import parse_port, parse_volume, resolve_path
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.build import Build, derived_tag
 from pytest_clockwork.resources.secrets import conceal_env, expand
 from pytest_clockwork.resources.types import (
     EnvName,
@@ -130,6 +131,21 @@ def _check_command(value: str | list[str] | None, field: str) -> None:
         )
 
 
+def _check_build(resource: ContainerResource) -> None:
+    kind = type(resource).__name__
+    if not resource.builds_images:
+        raise ValueError(
+            f"build=...: a {kind} does not build images; build it with its runtime's own "
+            "tool and give image=... (or use a DockerResource)"
+        )
+    if resource.image is not None and "@" in resource.image:
+        raise ValueError(
+            f"image={resource.image!r} with build=...: image names the built image, and a "
+            "built image gets a tag, not a digest; give name[:tag] (e.g. 'myapi:dev'), or "
+            "leave image out"
+        )
+
+
 def _unique(field: str, keys: list[str], texts: list[str], clash: str) -> None:
     seen: dict[str, str] = {}
     for key, text in zip(keys, texts, strict=True):
@@ -156,7 +172,11 @@ class ContainerResource(Resource):
     """Fields and fixture accessors common to container resources.
 
     Attributes:
-        image: The image to run; used when present locally, pulled otherwise.
+        image: The image to run; used when present locally, pulled otherwise. With
+            ``build``, the name the built image gets (default ``clockwork/<name>:<digest>``).
+        build: Build the image from a Dockerfile: ``build="api"`` (a directory relative
+            to the rootdir), or ``build=Build(context=..., dockerfile=..., target=...,
+            args=...)``. Built once per session, and again only when its inputs change.
         ports: Published ports: ``"80"`` gets a free host port at deploy (read it with
             :meth:`host_port`), ``"8080:80"`` pins host port 8080.
         volumes: ``"./data:/data"`` (host path, relative to rootdir), ``"name:/data"``.
@@ -188,8 +208,11 @@ class ContainerResource(Resource):
     completable: ClassVar[tuple[str, ...]] = ("image", "ports", "env_vars")
     in_words: ClassVar[str | None] = "containers"
     runtime: ClassVar[Literal["docker", "apple"]] = "docker"
+    builds_images: ClassVar[bool] = True
+    """Whether ``build=`` is possible (its runtime builds images)."""
 
     image: Image | None = None
+    build: Build | None = None
     ports: list[Port] | None = None
     volumes: list[Volume] = Field(default_factory=list)
     env_vars: dict[EnvName, EnvValue] | None = None
@@ -209,6 +232,18 @@ class ContainerResource(Resource):
     wait_for_ports: bool = True
     wait_for: list[Assertion] = Field(default_factory=list)
 
+    @field_validator("build", mode="before")
+    @classmethod
+    def _build_from_a_directory(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"context": value}
+        if value is not None and not isinstance(value, Build | dict):
+            raise ValueError(
+                f"build={value!r}: give the directory to build (build='api', relative to the "
+                "rootdir), or build=Build(context=..., dockerfile=..., target=..., args=...)"
+            )
+        return value
+
     @field_validator("env_vars")
     @classmethod
     def _conceal_secrets(
@@ -218,11 +253,14 @@ class ContainerResource(Resource):
 
     @model_validator(mode="after")
     def _check_container(self) -> Self:
-        if self.image is None and self.description is None:
+        if self.image is None and self.build is None and self.description is None:
             raise ValueError(
-                f"a {type(self).__name__} needs image=..., or a description=... for the "
-                "AI to choose one"
+                f"a {type(self).__name__} needs image=..., or a description=... for the AI "
+                "to choose one, or build=... to build it from your Dockerfile (build='api': "
+                "a directory relative to the rootdir)"
             )
+        if self.build is not None:
+            _check_build(self)
         ports = self.ports or []
         _unique("ports", [parse_port(text).key for text in ports], ports, "publish the same")
         targets = [parse_volume(text).target for text in self.volumes]
@@ -260,9 +298,18 @@ class ContainerResource(Resource):
                 )
         return self
 
+    def missing_fields(self) -> list[str]:
+        """As :meth:`Resource.missing_fields`; a built image is never completed."""
+        missing = super().missing_fields()
+        return [name for name in missing if name != "image"] if self.build else missing
+
     def spec(self, context: SpecContext) -> ContainerSpec:
         """The container as every engine reads it."""
-        if self.image is None:
+        build = self.build.spec(context) if self.build else None
+        image = self.image or (
+            derived_tag(self.name or context.name, build.digest) if build else None
+        )
+        if image is None:
             raise DeclarationError(
                 f"resource {context.key!r} has no image: give image=... or complete it "
                 "(see clockwork.lock)",
@@ -289,7 +336,7 @@ class ContainerResource(Resource):
         return ContainerSpec(
             key=context.key,
             name=self.name or context.name,
-            image=self.image,
+            image=image,
             command=_split(self.command),
             entrypoint=_split(self.entrypoint),
             env=env,
@@ -309,6 +356,7 @@ class ContainerResource(Resource):
             start_timeout=self.start_timeout,
             wait_for_ports=self.wait_for_ports,
             runtime=self.runtime,
+            build=build,
         )
 
     # -- the deployed container --------------------------------------------------------

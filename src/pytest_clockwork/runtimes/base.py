@@ -9,9 +9,10 @@ comparing runtime names elsewhere.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pytest_clockwork.specs import ContainerSpec
@@ -48,6 +49,27 @@ class Observed:
     address: str | None = None
 
 
+def _quiet(line: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What preparing a container's image may use besides its spec.
+
+    Attributes:
+        labels: Labels for what preparing creates (a built image): whose it is.
+        output: Where detail goes as it happens (the terminal with ``-v``).
+        status: Where a line goes that always shows (what is being built).
+        cancelled: Set when the session is ending: stop as soon as possible.
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    output: Callable[[str], None] = _quiet
+    status: Callable[[str], None] = _quiet
+    cancelled: threading.Event | None = None
+
+
 class ContainerRuntime(ABC):
     """Runs, observes and removes containers.
 
@@ -80,8 +102,9 @@ class ContainerRuntime(ABC):
 
     # -- containers ----------------------------------------------------------------------
 
-    def prepare(self, spec: ContainerSpec) -> None:
-        """Make sure the container can start (its image is there); raise a clear error."""
+    def prepare(self, spec: ContainerSpec, how: Preparation | None = None) -> None:
+        """Make sure the container can start (its image is there, built when the spec
+        says so); raise a clear error."""
         return None
 
     @abstractmethod

@@ -21,7 +21,7 @@ from pytest_clockwork.errors import (
     EngineUnavailableError,
     ImageUnavailableError,
 )
-from pytest_clockwork.runtimes.base import LOCAL_HOST, ContainerRuntime
+from pytest_clockwork.runtimes.base import LOCAL_HOST, ContainerRuntime, Preparation
 from pytest_clockwork.runtimes.base import Observed as Observed
 from pytest_clockwork.runtimes.ports import on_link, probe_direct
 from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec
@@ -393,8 +393,14 @@ class DockerRuntime(ContainerRuntime):
         """See :func:`reset_client`."""
         reset_client()
 
-    def prepare(self, spec: ContainerSpec) -> None:
-        """Use the image when it is there, else pull it."""
+    def prepare(self, spec: ContainerSpec, how: Preparation | None = None) -> None:
+        """Build the image when the spec says so (unless built before); otherwise use it
+        when it is there, else pull it."""
+        if spec.build is not None:
+            from pytest_clockwork.runtimes.imagebuild import ensure_built
+
+            ensure_built(client().api, spec, how or Preparation())
+            return
         ensure_image(spec.image, resource=spec.key)
 
     def start(

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_clockwork.errors import DeploymentError
 from pytest_clockwork.runtimes import runtime_for
+from pytest_clockwork.runtimes.base import Preparation
 from pytest_clockwork.runtimes.readiness import wait_until_ready
-from pytest_clockwork.specs import ContainerSpec, session_network
+from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec, session_network
 from pytest_clockwork.state import ResourceRecord
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class ContainerDriver:
         assert isinstance(spec, ContainerSpec)
         runtime = runtime_for(spec.runtime)
         session = self.engine.session
-        runtime.prepare(spec)
+        runtime.prepare(spec, self.preparation(spec))
         networks: dict[str, list[str]] = {}
         joined: dict[str, str] = {}
         for logical in spec.logical_networks(bool(task.links)):
@@ -78,6 +79,20 @@ class ContainerDriver:
             "networks": joined,
             "runtime": spec.runtime,
         }
+
+    def preparation(self, spec: ContainerSpec) -> Preparation:
+        """How the runtime prepares ``spec``'s image: a built image is labelled as this
+        rootdir's (not a session's: it stays as a cache), its output goes where the
+        engine's does."""
+        labels = self.engine.session.labels(spec.key)
+        for transient in ("session", "stack"):
+            labels.pop(f"{LABEL_PREFIX}{transient}", None)
+        return Preparation(
+            labels=labels,
+            output=self.engine.output,
+            status=self.engine.status,
+            cancelled=self.engine.cancelled,
+        )
 
     def destroy(self, record: ResourceRecord) -> None:
         """Remove the record's containers (networks and volumes go in :meth:`finish`)."""

@@ -158,6 +158,23 @@ def volume_args(spec: ContainerSpec) -> list[dict[str, Any]]:
     return volumes
 
 
+def image_args(spec: ContainerSpec) -> dict[str, Any]:
+    """The arguments of the container's image resource: ``pulumi_docker.Image`` (built
+    here, tagged ``spec.image``, never pushed) when it is built, else
+    ``pulumi_docker.RemoteImage`` (used when present, pulled otherwise; kept after)."""
+    if spec.build is None:
+        return {"name": spec.image, "keep_locally": True}
+    build: dict[str, Any] = {
+        "context": spec.build.context,
+        "dockerfile": spec.build.dockerfile_path,
+    }
+    if spec.build.target is not None:
+        build["target"] = spec.build.target
+    if spec.build.args:
+        build["args"] = dict(sorted(spec.build.args.items()))
+    return {"image_name": spec.image, "build": build, "skip_push": True}
+
+
 def container_args(spec: ContainerSpec, facts: Facts, labels: Mapping[str, str]) -> dict[str, Any]:
     """The ``pulumi_docker.Container`` arguments for a Docker container.
 

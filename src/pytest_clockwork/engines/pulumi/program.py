@@ -3,7 +3,8 @@
 Each built-in kind compiles from the same :mod:`specs <pytest_clockwork.specs>` the local
 engine reads, through the plain functions of :mod:`.args`:
 
-- container (Docker): ``pulumi_docker.RemoteImage`` (kept locally) and
+- container (Docker): ``pulumi_docker.RemoteImage`` (kept locally), or
+  ``pulumi_docker.Image`` when it is built from a Dockerfile (never pushed), and
   ``pulumi_docker.Container``, plus a ``pulumi_docker.Network`` per network clockwork
   creates for it (the user's own networks are only joined, by name), a
   ``pulumi_docker.Volume`` per named volume clockwork creates for it, and a directory
@@ -187,9 +188,8 @@ class Declarer:
         import pulumi_docker as docker
 
         parent = pulumi.ResourceOptions(parent=self.parent(entry))
-        image = docker.RemoteImage(
-            f"{entry.name}-image", name=spec.image, keep_locally=True, opts=parent
-        )
+        kind = docker.Image if spec.build is not None else docker.RemoteImage
+        image = kind(f"{entry.name}-image", opts=parent, **mapping.image_args(spec))
         needs: list[pulumi.Resource] = [image]
         for actual in entry.facts.managed_networks:  # external ones: joined, not declared
             needs.append(self._shared(f"network:{actual}", actual, docker.Network))
