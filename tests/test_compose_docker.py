@@ -5,9 +5,12 @@ runs, and nothing left behind."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from pytest_clockwork.state import root_id
 
 pytestmark = pytest.mark.docker
 
@@ -50,6 +53,21 @@ services:
 volumes:
   shared:
 """
+
+
+@pytest.fixture
+def built(docker_client: Any, pytester: pytest.Pytester) -> Iterator[Any]:
+    """The images clockwork built for the pytester rootdir (a cache); removed after."""
+    label = f"clockwork.root={root_id(pytester.path)}"
+
+    def images() -> list[Any]:
+        return list(docker_client.images.list(filters={"label": label}))
+
+    yield images
+    for container in docker_client.containers.list(all=True, filters={"label": label}):
+        container.remove(force=True)
+    for image in images():
+        docker_client.images.remove(image.id, force=True)
 
 
 def write(pytester: pytest.Pytester, text: str, name: str = "compose.yaml") -> None:
@@ -191,4 +209,70 @@ def test_an_unset_variable_is_a_warning_and_the_run_goes_on(
     result.stdout.fnmatch_lines(
         ["*resource 'app': compose.yaml uses CLOCKWORK_NEVER_SET, not set in the environment*"]
     )
+    assert leftovers() == {"containers": [], "networks": []}
+
+
+def test_a_service_built_from_a_dockerfile_with_target_and_args(
+    pytester: pytest.Pytester,
+    declare: Any,
+    leftovers: Any,
+    built: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RELEASE", "1.2.3")
+    write(
+        pytester,
+        """
+        FROM clockwork-test/busybox:latest AS base
+        ARG RELEASE
+        RUN echo "release $RELEASE" > /www/release.txt
+        FROM base AS test
+        RUN echo test > /www/stage.txt
+        FROM base AS prod
+        RUN echo prod > /www/stage.txt
+        """,
+        "api/Dockerfile.test",
+    )
+    # The file is in deploy/: its relative paths are relative to deploy/, as in Compose.
+    write(
+        pytester,
+        """
+        services:
+          api:
+            build:
+              context: ../api
+              dockerfile: Dockerfile.test
+              target: test
+              args:
+                RELEASE: ${RELEASE}
+            ports: ["80"]
+          probe:
+            build: ../api/probe
+            depends_on: [api]
+            command: ["sh", "-c", "wget -q -O- http://api/stage.txt && sleep 60"]
+            init: true
+        """,
+        "deploy/compose.yaml",
+    )
+    write(pytester, "FROM clockwork-test/busybox:latest\n", "api/probe/Dockerfile")
+    declare('app = ComposeResource(file="deploy/compose.yaml")\n')
+    pytester.makepyfile(
+        test_api="""
+        import httpx
+
+        def test_api(app):
+            api = app.children["api"]
+            assert httpx.get(api.url(80) + "/release.txt").text == "release 1.2.3\\n"
+            assert httpx.get(api.url(80) + "/stage.txt").text == "test\\n"
+            assert "test" in app.children["probe"].logs()  # it reached api by name
+        """
+    )
+
+    result = pytester.runpytest("--clockwork-apply")
+
+    result.assert_outcomes(passed=1)
+    assert sorted(tag.split(":")[0] for image in built() for tag in image.tags) == [
+        "clockwork/api",
+        "clockwork/probe",
+    ]
     assert leftovers() == {"containers": [], "networks": []}

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pytest_clockwork.state import root_id
 from tests.support.harness import ROOT, clockwork_objects
 
 
@@ -60,6 +61,10 @@ def test_compose_app(tmp_path: Path, docker_client: Any) -> None:
         "networks": [],
     }
     assert not [v for v in docker_client.volumes.list() if v.name == "app-data"]
+    # what stays is web's built image, as a cache (clockwork destroy --images removes it)
+    label = f"clockwork.root={root_id(tmp_path / 'compose-app')}"
+    for image in docker_client.images.list(filters={"label": label}):
+        docker_client.images.remove(image.id, force=True)
 
 
 @pytest.mark.parametrize("name", ["quickstart", "docker-web", "compose-app"])
