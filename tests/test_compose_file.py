@@ -736,6 +736,14 @@ def test_declaration_errors(fields: dict[str, Any], says: str) -> None:
     assert says in str(caught.value)
 
 
+def test_only_a_one_shot_records_must_complete_so_other_fingerprints_stay() -> None:
+    context = SpecContext(rootdir=Path("/r"), key="job")
+    assert "must_complete" not in DockerResource(image=IMAGE).spec(context).to_json()
+    one_shot = DockerResource(image=IMAGE, must_complete=True).spec(context)
+    assert one_shot.to_json()["must_complete"] is True
+    assert one_shot.must_run is False  # it is meant to exit: no drift when it has
+
+
 def test_must_complete_contradictions_are_refused() -> None:
     with pytest.raises(ValueError, match="must_run=True and must_complete=True contradict"):
         DockerResource(image=IMAGE, must_complete=True, must_run=True)
