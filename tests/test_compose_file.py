@@ -350,6 +350,9 @@ def test_each_supported_key_becomes_its_docker_resource_argument(tmp_path: Path)
             init: true
             labels: [team=qa, tier=web]
             privileged: false
+            cpus: 1.5
+            platform: linux/amd64
+            pull_policy: if_not_present
         volumes:
           data:
         networks:
@@ -403,6 +406,9 @@ def test_each_supported_key_becomes_its_docker_resource_argument(tmp_path: Path)
         "init": True,
         "labels": {"team": "qa", "tier": "web"},
         "privileged": False,
+        "cpus": 1.5,
+        "platform": "linux/amd64",
+        "pull": "missing",
     }
 
 
@@ -523,6 +529,8 @@ def test_healthcheck_forms_and_durations(
         ("image: x\n    extra_hosts: [nocolon]\n", "expected host:address"),
         ("build: https://github.com/x/y.git\n", "a remote build context is not supported"),
         ("image: x\n    expose: [http]\n", "'http' is not a port"),
+        ("image: x\n    pull_policy: daily\n", "pull_policy: 'daily' is not supported"),
+        ("image: x\n    pull_policy: build\n", "pull_policy: build needs a build: section"),
     ],
 )
 def test_values_of_the_wrong_shape_are_named(tmp_path: Path, service: str, says: str) -> None:
@@ -795,3 +803,39 @@ def test_clockwork_watch_reloads_the_declarations_when_the_compose_file_changes(
     later = compose_file.stat().st_mtime + 10
     os.utime(compose_file, (later, later))
     assert declared.stale()
+
+
+def test_docker_run_options_reach_the_container_spec(tmp_path: Path) -> None:
+    app = loaded(
+        tmp_path,
+        f"""
+        services:
+          web:
+            image: {IMAGE}
+            tmpfs: ["/scratch", "/cache:size=64m"]
+            mem_limit: 256m
+            shm_size: 67108864
+            cpus: "0.5"
+            cap_add: [net_admin]
+            cap_drop: [ALL]
+            extra_hosts: ["host.docker.internal:host-gateway"]
+            platform: linux/amd64
+            pull_policy: never
+            restart: on-failure
+        """,
+    )
+    spec = app.children["web"].spec(SpecContext(rootdir=tmp_path, key="app.web"))
+    assert dict(spec.tmpfs) == {"/scratch": "", "/cache": "size=64m"}
+    assert (spec.mem_limit, spec.shm_size, spec.cpus) == (256 * 2**20, 64 * 2**20, 0.5)
+    assert (spec.cap_add, spec.cap_drop) == (("CAP_NET_ADMIN",), ("ALL",))
+    assert dict(spec.extra_hosts) == {"host.docker.internal": "host-gateway"}
+    assert (spec.platform, spec.pull, spec.restart) == ("linux/amd64", "never", "on-failure")
+
+
+def test_a_run_option_docker_refuses_names_the_compose_key(tmp_path: Path) -> None:
+    with pytest.raises(DeclarationError) as caught:
+        loaded(tmp_path, f"services:\n  web:\n    image: {IMAGE}\n    cap_add: [NET_ADMN]\n")
+    assert str(caught.value).startswith(
+        "resource 'app': compose.yaml, line 4: service 'web': cap_add: unknown capability "
+        "'NET_ADMN': did you mean 'NET_ADMIN'?"
+    )

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pytest_clockwork import (
     AppleContainerResource,
     BlankResource,
+    DeclarationError,
     DeploymentError,
     DockerResource,
     FileResource,
@@ -302,3 +303,33 @@ def test_a_record_written_before_a_field_existed_gets_its_default() -> None:
 def test_a_record_of_an_unknown_kind_is_a_value_error(kind: Any) -> None:
     with pytest.raises(ValueError, match="unknown spec kind .* for resource 'x'"):
         spec_from_json({"kind": kind, "key": "x"})
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"pull": "always"}, "pull='always': pulumi-docker never pulls an image"),
+        ({"mem_limit": 100_000_000}, "mem_limit=100000000 bytes: pulumi-docker takes whole MiB"),
+        ({"shm_size": "1.5m"}, "shm_size=1572864 bytes: pulumi-docker takes whole MiB"),
+        ({"must_complete": True}, "must_complete=True (a one-shot, e.g. Compose's condition: "),
+    ],
+)
+def test_what_pulumi_docker_cannot_do_is_refused_before_anything_is_deployed(
+    fields: dict[str, Any], says: str
+) -> None:
+    from pytest_clockwork.engines.base import SessionInfo, Task
+    from pytest_clockwork.engines.pulumi.entries import settle
+    from pytest_clockwork.state import ResourceRecord
+
+    resource = DockerResource(name="web", image="app:1", **fields)
+    spec = resource.spec(SpecContext(rootdir=ROOT, key="web"))
+    task = Task(spec, resource, ResourceRecord(key="web", session="s1", kind="container"))
+    session = SessionInfo(id="s1", stack="default", rootdir=ROOT, root_id="r00t")
+
+    with pytest.raises(DeclarationError) as info:
+        settle([task], [], session, volume_exists=lambda name: True)
+
+    message = str(info.value)
+    assert message.startswith("resource 'web': the Pulumi engine cannot deploy it as declared")
+    assert says in message and message.endswith("use --clockwork-engine local")
+    assert info.value.resource == "web"

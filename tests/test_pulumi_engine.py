@@ -115,6 +115,37 @@ def test_secrets_stay_out_of_the_state_and_a_rebuilt_container_is_left_as_it_is(
     assert fake.stack.held["web@old"].outs == created.outs
 
 
+def test_files_stay_out_of_the_state_and_a_rebuilt_container_keeps_them(
+    rootdir: Path, fake: FakePulumi
+) -> None:
+    first = engine_for(rootdir, fake, session="old")
+    web = DockerResource(name="web", image="busybox", files={"/etc/app.conf": "token=abc123"})
+    assert deploy(first, web) == {}
+    keep(first, "web")
+    created = fake.stack.held["web@old"]
+    uploads = created.inputs["uploads"]  # Pulumi has the content, as a secret ...
+    assert uploads["value"][0]["content"] == "token=abc123"
+    assert SECRET_SIGNATURE in uploads.values()
+    assert "abc123" not in first.store.path.read_text()  # ... clockwork's state does not
+
+    later = engine_for(rootdir, fake, session="new")
+    assert deploy(later, FileResource(name="other.txt", content="o")) == {}
+
+    # Declared again from its record (digests only), with Pulumi keeping its uploads.
+    assert "web@old" in fake.stack.changes[-1]["same"]
+    assert fake.stack.held["web@old"].outs == created.outs
+
+
+def test_an_option_pulumi_docker_cannot_do_fails_before_up(rootdir: Path, fake: FakePulumi) -> None:
+    engine = engine_for(rootdir, fake)
+
+    failures = deploy(engine, DockerResource(name="web", image="busybox", pull="always"))
+
+    assert "up" not in fake.calls and not fake.stacks  # no stack was even selected
+    message = str(failures["web"])
+    assert "pull='always'" in message and "use --clockwork-engine local" in message
+
+
 def test_the_program_holds_the_stacks_live_records_and_the_new_tasks(
     rootdir: Path, fake: FakePulumi
 ) -> None:

@@ -40,6 +40,7 @@ from tests.support.pulumi_doubles import (
     IMAGE,
     NETWORK,
     ROOT,
+    SECRET_SIGNATURE,
     SESSION,
     VOLUME,
     PulumiMocks,
@@ -464,3 +465,63 @@ def test_the_program_exports_every_entry_under_its_name(mocks: PulumiMocks) -> N
         return pulumi.runtime.get_root_resource().outputs  # type: ignore[union-attr]
 
     assert mocks.run(body) == {"notes@s1": {"path": str(ROOT / "notes")}}
+
+
+def test_docker_run_options_and_files_map_onto_the_container_and_its_image(
+    mocks: PulumiMocks,
+) -> None:
+    resource = DockerResource(
+        image="app:1",
+        tmpfs=["/scratch", "/fast:size=64m,mode=1777"],
+        mem_limit="1g",
+        cpus=1.5,
+        shm_size="128m",
+        cap_add=["NET_ADMIN"],
+        cap_drop=["chown"],
+        extra_hosts={"host.docker.internal": "host-gateway", "db.test": "10.0.0.7"},
+        platform="linux/arm64",
+        files={"/etc/app.conf": "a=1\n", "/opt/run.sh": FileResource(content="x", mode="755")},
+    )
+    mocks.declare([entry(spec_of(resource, "web"), container_name="web-s1")])
+
+    image = mocks.declared["web@s1-image"].inputs
+    assert image == {"name": "app:1", "keepLocally": True, "platform": "linux/arm64"}
+    inputs = mocks.declared["web@s1"].inputs
+    assert inputs["tmpfs"] == {"/scratch": "", "/fast": "size=64m,mode=1777"}
+    assert (inputs["memory"], inputs["shmSize"], inputs["cpus"]) == (1024, 128, "1.5")
+    assert inputs["capabilities"] == {"adds": ["CAP_NET_ADMIN"], "drops": ["CAP_CHOWN"]}
+    assert inputs["hosts"] == [
+        {"host": "db.test", "ip": "10.0.0.7"},
+        {"host": "host.docker.internal", "ip": "host-gateway"},
+    ]
+    assert inputs["platform"] == "linux/arm64"
+    # The files' content is Pulumi's secret (it may hold one).
+    assert SECRET_SIGNATURE in inputs["uploads"].values()
+    assert inputs["uploads"]["value"] == [
+        {"file": "/etc/app.conf", "content": "a=1\n", "permissions": "0644"},
+        {"file": "/opt/run.sh", "content": "x", "permissions": "0755"},
+    ]
+    assert mocks.declared["web@s1"].ignore_changes == []
+
+
+def test_pull_never_looks_the_image_up_instead_of_declaring_a_pull(mocks: PulumiMocks) -> None:
+    resource = DockerResource(image="app:1", pull="never")
+    mocks.declare([entry(spec_of(resource, "web"), container_name="web-s1")])
+
+    # No RemoteImage (which would pull an absent image): a lookup, which fails without it.
+    assert mocks.names(IMAGE) == []
+    assert mocks.calls == [("docker:index/getRemoteImage:getRemoteImage", {"name": "app:1"})]
+    assert mocks.declared["web@s1"].inputs["image"] == "app:1"
+
+
+def test_files_of_a_container_rebuilt_from_the_state_are_left_as_pulumi_has_them(
+    mocks: PulumiMocks,
+) -> None:
+    from pytest_clockwork.specs import spec_from_json
+
+    spec = spec_of(DockerResource(image="app:1", files={"/etc/app.conf": "a=1\n"}), "web")
+    rebuilt = spec_from_json(spec.to_json())  # digests, not content
+
+    mocks.declare([entry(rebuilt, session="old", container_name="web-old")])
+
+    assert mocks.declared["web@old"].ignore_changes == ["uploads"]

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from pytest_clockwork.errors import LockfileError as LockfileError
     from pytest_clockwork.errors import NotDeployedError as NotDeployedError
     from pytest_clockwork.errors import StateError as StateError
+    from pytest_clockwork.resources.actions import ExecResult as ExecResult
     from pytest_clockwork.resources.apple import AppleContainerResource as AppleContainerResource
     from pytest_clockwork.resources.base import Resource as Resource
     from pytest_clockwork.resources.blank import BlankResource as BlankResource
@@ -85,6 +86,7 @@ _EXPORTS: dict[str, str] = {
             "NotDeployedError",
             "StateError",
         ),
+        "pytest_clockwork.resources.actions": ("ExecResult",),
         "pytest_clockwork.resources.apple": ("AppleContainerResource",),
         "pytest_clockwork.resources.base": ("Resource",),
         "pytest_clockwork.resources.blank": ("BlankResource",),

@@ -11,6 +11,7 @@ plus what deployment produced.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -256,7 +257,9 @@ class Deployment:
                     )
                     continue
                 self.complete([key])
-                self.deployed[key] = self._deployed_value(key, dict(record.outputs))
+                self.deployed[key] = self._deployed_value(
+                    key, dict(record.outputs), record.id, self.spec_of(key)
+                )
                 self.reused.add(key)
 
     def _apply(self, plan: Plan) -> None:
@@ -286,7 +289,7 @@ class Deployment:
                     record.status = "failed"
                 else:
                     record.status = "ready"
-                    record.outputs = task.outputs
+                    record.outputs = self._outputs_now(task)
                     record.deployed_at = now()
                     record.seconds = task.record.seconds
                 state.put(record)
@@ -339,7 +342,9 @@ class Deployment:
                 )
             )
             return
-        self.deployed[task.key] = self._deployed_value(task.key, task.outputs)
+        self.deployed[task.key] = self._deployed_value(
+            task.key, task.outputs, task.record.id, task.spec
+        )
         if task.record.seconds is not None:
             self.seconds[task.key] = task.record.seconds
             self.progress(
@@ -352,7 +357,7 @@ class Deployment:
         checks = getattr(task.resource, "wait_for", None) or []
         if not checks:
             return
-        value = task.resource.deployed_copy(task.outputs, key=task.key)
+        value = task.resource.deployed_copy(task.outputs, key=task.key, spec=task.spec)
         for check in checks:
             try:
                 check.verify(value, cancel=self.engine.cancelled)
@@ -363,9 +368,20 @@ class Deployment:
                     resource=task.key,
                 ) from None
 
-    def _deployed_value(self, key: str, outputs: dict[str, Any]) -> Resource:
+    def _deployed_value(
+        self, key: str, outputs: dict[str, Any], record_id: str, spec: Spec
+    ) -> Resource:
+        """The fixture value of ``key``: the completed model with ``outputs``. When an
+        action in a test changes its outputs (a restart moves a host port), they are
+        written to its record ``record_id`` too, where xdist workers and later sessions
+        attach from."""
         resource = self.catalog.completed[key]
-        value = resource.deployed_copy(outputs, key=key)
+        value = resource.deployed_copy(
+            outputs,
+            key=key,
+            spec=spec,
+            on_outputs=functools.partial(self.store.record_outputs, record_id),
+        )
         children = {}
         for name, child in resource.children.items():
             deployed_child = self.deployed.get(child.key)
@@ -390,5 +406,13 @@ class Deployment:
         step = self.planner.attach(key)
         for child in self.graph.nodes[key].children.values():
             self.attach(child.key)
-        self.deployed[key] = self._deployed_value(key, step.task.outputs)
+        self.deployed[key] = self._deployed_value(
+            key, step.task.outputs, step.task.record.id, step.task.spec
+        )
         return self.deployed[key]
+
+    def _outputs_now(self, task: Task) -> dict[str, Any]:
+        """``task``'s outputs as its fixture value has them now (a test may already have
+        restarted it, on a new host port, while the deployment went on)."""
+        value = self.deployed.get(task.key)
+        return dict(value.outputs) if value is not None else task.outputs

@@ -183,6 +183,22 @@ class BuildSpec:
 
 
 @dataclass(frozen=True)
+class ContainerFileSpec:
+    """A file put into a container before it starts; ``path`` is absolute in the container."""
+
+    path: str
+    content: str = field(default="", compare=False, repr=False)
+    """The text; not in the state (a spec rebuilt from it has only the digest)."""
+    digest: str = ""
+    """``sha256:`` of the content; computed from it when not given."""
+    mode: int = 0o644
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            object.__setattr__(self, "digest", content_digest(self.content))
+
+
+@dataclass(frozen=True)
 class ContainerSpec(Spec):
     """A container, for Docker or for Apple's ``container`` runtime."""
 
@@ -212,10 +228,34 @@ class ContainerSpec(Spec):
     """The names in ``env`` whose values are secret: the state records digests of them."""
     build: BuildSpec | None = None
     """The image is built (and tagged ``image``) before the container starts."""
+    tmpfs: Mapping[str, str] = field(default_factory=dict)
+    """Path → tmpfs options (``""`` for Docker's defaults)."""
+    mem_limit: int | None = None
+    """Bytes."""
+    cpus: float | None = None
+    shm_size: int | None = None
+    """Bytes."""
+    cap_add: tuple[str, ...] = ()
+    """Capabilities as Docker stores them (``CAP_NET_ADMIN``, or ``ALL``)."""
+    cap_drop: tuple[str, ...] = ()
+    extra_hosts: Mapping[str, str] = field(default_factory=dict)
+    """Host name → IP address, or ``host-gateway``."""
+    platform: str | None = None
+    pull: Literal["missing", "always", "never"] = "missing"
+    files: tuple[ContainerFileSpec, ...] = ()
+
+    OPTIONS: ClassVar[tuple[str, ...]] = (
+        "tmpfs", "mem_limit", "cpus", "shm_size", "cap_add", "cap_drop", "extra_hosts",
+        "platform", "pull", "files",
+    )  # fmt: skip
+    """Docker's run options: left out of the JSON while they have their defaults, so a
+    container declared without them keeps the fingerprint it was recorded with."""
 
     def to_json(self) -> dict[str, Any]:
-        """As :meth:`Spec.to_json`, with a digest in place of each secret value (and no
-        ``build`` when nothing is built: the fingerprints of such containers stay)."""
+        """As :meth:`Spec.to_json`, with a digest in place of each secret value and of each
+        file's content, and without the :attr:`OPTIONS` left at their defaults (nor
+        ``build`` when nothing is built, nor ``must_complete`` unless it is a one-shot):
+        the fingerprints of containers declared without them stay."""
         from pytest_clockwork.resources.secrets import digest, is_digest
 
         data = super().to_json()
@@ -227,6 +267,13 @@ class ContainerSpec(Spec):
             name: digest(name, value) if name in self.secret_env and not is_digest(value) else value
             for name, value in self.env.items()
         }
+        data["files"] = [
+            {"path": item.path, "digest": item.digest, "mode": item.mode} for item in self.files
+        ]
+        blank = ContainerSpec(key=self.key)
+        for name in self.OPTIONS:
+            if getattr(self, name) == getattr(blank, name):
+                del data[name]
         return data
 
     def env_matches(self, name: str, value: str) -> bool:

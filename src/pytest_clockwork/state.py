@@ -278,6 +278,17 @@ class StateStore:
             yield state
             self.write(state)
 
+    def record_outputs(self, record_id: str, outputs: dict[str, Any]) -> None:
+        """Replace the outputs of record ``record_id`` (gone already: nothing to do).
+
+        For a resource whose outputs changed after deployment (a container restarted on
+        a new host port), so that whoever attaches to it later reads the new ones.
+        """
+        with self.transaction() as state:
+            record = state.records.get(record_id)
+            if record is not None:
+                record.outputs = dict(outputs)
+
     def write(self, state: StackState) -> None:
         """Write ``state`` atomically, readable by its owner only; empty removes the file.
 

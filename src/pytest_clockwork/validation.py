@@ -22,15 +22,17 @@ def check_arguments(model: type[BaseModel], data: Any) -> Any:
     """
     if not isinstance(data, dict):
         return data
-    fields = model.model_fields
+    # A field is declared by its alias when it has one (``restart``), else by its name.
+    shown = {info.alias or name: info for name, info in model.model_fields.items()}
+    fields = {**model.model_fields, **shown}
     for name, value in data.items():
         if name not in fields:
-            close = [field for field in fields if str(name) in field or field in str(name)]
-            close = close or difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.6)
+            close = [field for field in shown if str(name) in field or field in str(name)]
+            close = close or difflib.get_close_matches(str(name), list(shown), n=1, cutoff=0.6)
             hint = f"did you mean {close[0]}=...?" if close else "it takes no such argument"
             raise ValueError(
                 f"{model.__name__} has no field {name!r}: {hint} (its fields: "
-                f"{', '.join(sorted(fields))})"
+                f"{', '.join(sorted(shown))})"
             )
         if _takes_a_list(fields[name].annotation) and not isinstance(value, list | tuple | None):
             raise ValueError(f"{name} takes a list: write {name}=[{_shown(value)}]")

@@ -38,6 +38,8 @@ FILE = "pulumi-python:dynamic/clockwork:File"
 DIRECTORY = "pulumi-python:dynamic/clockwork:Directory"
 CLONE = "pulumi-python:dynamic/clockwork:Clone"
 GROUP = "clockwork:index:Group"
+SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+"""How Pulumi marks a secret value in the inputs it is sent."""
 
 
 @dataclass
@@ -61,6 +63,8 @@ class PulumiMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.declared: dict[str, Declared] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        """The functions (invokes) the program called: token, arguments."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.declared[args.name] = Declared(args.typ, dict(args.inputs))
@@ -68,6 +72,7 @@ class PulumiMocks(pulumi.runtime.Mocks):
         return resource_id, dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.calls.append((args.token, dict(args.args)))
         return {}
 
     def names(self, type_: str) -> list[str]:

@@ -39,6 +39,9 @@ SERVICE = (
     "init",
     "labels",
     "privileged",
+    "cpus",
+    "platform",
+    "pull_policy",
 )
 BUILD = ("context", "dockerfile", "target", "args")
 HEALTHCHECK = ("test", "interval", "timeout", "retries", "start_period", "disable")
@@ -84,7 +87,6 @@ COMPOSE_ONLY = frozenset(
         "cpu_rt_period",
         "cpu_rt_runtime",
         "cpu_shares",
-        "cpus",
         "cpuset",
         "credential_spec",
         "develop",
@@ -114,10 +116,8 @@ COMPOSE_ONLY = frozenset(
         "oom_score_adj",
         "pid",
         "pids_limit",
-        "platform",
         "post_start",
         "pre_stop",
-        "pull_policy",
         "read_only",
         "runtime",
         "scale",

@@ -24,7 +24,7 @@ from pytest_clockwork.compose.yamlfile import Located, load_yaml
 CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 """The ``depends_on`` conditions: deploy after the dependency is started (ready), healthy,
 or has exited with code 0."""
-FIELD_KEYS = {"env_vars": "environment", "must_complete": "depends_on"}
+FIELD_KEYS = {"env_vars": "environment", "must_complete": "depends_on", "pull": "pull_policy"}
 """The Compose key a ``DockerResource`` field comes from, where the names differ."""
 _GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -344,14 +344,24 @@ class _Reader:
                 "it has neither image: nor build: give it an image to run, or a build: "
                 "context to build one from",
             )
+        if raw.get("pull_policy") == "build" and "build" not in service.arguments:
+            raise self.fail(
+                raw.line_of("pull_policy"),
+                where,
+                "pull_policy: build needs a build: section to build the image from",
+            )
         if "networks" not in service.arguments:
             service.arguments["networks"] = [self.networks["default"]]
         return service
 
     def _argument(self, key: str, value: Any) -> tuple[str, Any]:
         """The ``DockerResource`` field and value a service key becomes."""
-        if key in ("image", "working_dir", "user", "mem_limit", "shm_size"):
+        if key in ("image", "working_dir", "user", "mem_limit", "shm_size", "platform"):
             return key, _text(value)
+        if key == "cpus":
+            return key, value if isinstance(value, int | float) else _text(value)
+        if key == "pull_policy":
+            return "pull", _pull(value)
         if key == "restart":
             text = _text(value)
             if text.startswith("on-failure:"):
@@ -593,6 +603,18 @@ def _port(item: Any) -> str:
         text = f"{_text(host_ip)}:{text}"
     protocol = item.get("protocol")
     return f"{text}/{_text(protocol)}" if protocol else text
+
+
+def _pull(value: Any) -> str:
+    """Compose's ``pull_policy`` as a DockerResource's ``pull``."""
+    policy = _text(value)
+    pulls = {"always": "always", "never": "never", "missing": "missing"}
+    pulls.update({"if_not_present": "missing", "build": "missing"})
+    if policy not in pulls:
+        raise _Bad(
+            f"{policy!r} is not supported: use always, never, missing (if_not_present) or build"
+        )
+    return pulls[policy]
 
 
 def _expose(value: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, Self
@@ -22,6 +22,8 @@ from pytest_clockwork.errors import DeclarationError, NotDeployedError
 from pytest_clockwork.resources.types import Seconds
 from pytest_clockwork.specs import CustomSpec, Spec, SpecContext
 
+OutputsListener = Callable[[dict[str, Any]], None]
+"""Told a deployed resource's new outputs (see :meth:`Resource.deployed_copy`)."""
 AlertOn = Literal["drift", "failure"]
 ALERT_KINDS: tuple[AlertOn, ...] = ("drift", "failure")
 LIFECYCLE_FIELDS = ("max_duration", "on_drift", "stateful", "alert_on")
@@ -83,6 +85,8 @@ class Resource(BaseModel):
     _parent: Resource | None = PrivateAttr(default=None)
     _outputs: dict[str, Any] | None = PrivateAttr(default=None)
     _key: str | None = PrivateAttr(default=None)
+    _spec: Spec | None = PrivateAttr(default=None)
+    _on_outputs: OutputsListener | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -214,6 +218,7 @@ class Resource(BaseModel):
             exclude={"assertions", "description", *LIFECYCLE_FIELDS},
             exclude_none=True,
             exclude_defaults=True,
+            by_alias=True,  # the names users declare with (``restart``)
         )
         shown = {
             name: without_secrets(value, f"{self.key}.{name}") for name, value in dumped.items()
@@ -291,14 +296,39 @@ class Resource(BaseModel):
             f"{type(self).__name__} has no Pulumi deployment: implement to_pulumi()"
         )
 
-    def deployed_copy(self, outputs: Mapping[str, Any], *, key: str) -> Self:
-        """A copy of this declaration that carries what deployment produced."""
+    def deployed_copy(
+        self,
+        outputs: Mapping[str, Any],
+        *,
+        key: str,
+        spec: Spec | None = None,
+        on_outputs: OutputsListener | None = None,
+    ) -> Self:
+        """A copy of this declaration that carries what deployment produced.
+
+        Args:
+            outputs: What deployment produced.
+            key: The resource's key.
+            spec: The spec it was deployed from (what actions on it wait for).
+            on_outputs: Called with the whole new outputs when an action changes them
+                (a restart moved a host port): whoever recorded them records them again.
+        """
         value = self.model_copy(update=self._output_fields(outputs))
         value._outputs = dict(outputs)
         value._key = key
         value._children = dict(self._children)
         value._connections = list(self._connections)
+        value._spec = spec
+        value._on_outputs = on_outputs
         return value
+
+    def _outputs_changed(self, changes: Mapping[str, Any]) -> None:
+        """Take ``changes`` into the outputs of this deployed value, and pass the result
+        on to whoever records them (see :meth:`deployed_copy`)."""
+        outputs = {**self.outputs, **changes}
+        self._outputs = outputs
+        if self._on_outputs is not None:
+            self._on_outputs(dict(outputs))
 
     def _output_fields(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
         """Fields that deployment settles (a file's absolute path)."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import parse_port, parse_volume, resolve_path
+from pytest_clockwork.resources.actions import ContainerActions
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.resources.build import Build, derived_tag
 from pytest_clockwork.resources.secrets import conceal_env, expand
@@ -161,15 +162,19 @@ def _check_one_shot(container: ContainerResource) -> None:
             "must_run=True and must_complete=True contradict each other: a container that "
             "must complete exits; drop must_run"
         )
-    if container.restart in ("always", "unless-stopped"):
+    if container.restart_policy in ("always", "unless-stopped"):
         raise ValueError(
-            f"must_complete=True with restart={container.restart!r}: Docker would start it "
+            f"must_complete=True with restart={container.restart_policy!r}: Docker would start it "
             "again each time it exits, so it never completes; drop restart"
         )
 
 
-class ContainerResource(Resource):
-    """Fields and fixture accessors common to container resources.
+class ContainerResource(ContainerActions, Resource):
+    """Fields, fixture accessors and actions common to container resources.
+
+    The deployed value (the fixture) also has ``exec()``, ``stop()``, ``start()``,
+    ``restart()``, ``pause()`` and ``unpause()`` (see
+    :class:`~pytest_clockwork.resources.actions.ContainerActions`).
 
     Attributes:
         image: The image to run; used when present locally, pulled otherwise. With
@@ -192,7 +197,8 @@ class ContainerResource(Resource):
         must_complete: A one-shot container (a migration, a seed): deployment waits until
             it exits, and fails with its logs unless its exit code is 0. Those that
             depend on it deploy after it has completed.
-        restart: Docker's restart policy.
+        restart_policy: Docker's restart policy, given as ``restart="always"`` (the
+            deployed value's ``restart()`` restarts the container).
         healthcheck: A healthcheck; deployment waits until it reports healthy.
         user: The user to run as.
         working_dir: The working directory inside the container.
@@ -205,6 +211,8 @@ class ContainerResource(Resource):
             e.g. ``[HealthcheckAssert(port=80)]``.
     """
 
+    # ``restart=`` is the policy's name where it is declared; ``restart()`` is the action.
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
     completable: ClassVar[tuple[str, ...]] = ("image", "ports", "env_vars")
     in_words: ClassVar[str | None] = "containers"
     runtime: ClassVar[Literal["docker", "apple"]] = "docker"
@@ -222,7 +230,9 @@ class ContainerResource(Resource):
     labels: dict[str, str] = Field(default_factory=dict)
     must_run: bool = True
     must_complete: bool = False
-    restart: Literal["no", "always", "on-failure", "unless-stopped"] | None = None
+    restart_policy: Literal["no", "always", "on-failure", "unless-stopped"] | None = Field(
+        default=None, alias="restart"
+    )
     healthcheck: Healthcheck | None = None
     user: str | None = None
     working_dir: str | None = None
@@ -347,7 +357,7 @@ class ContainerResource(Resource):
             labels=dict(self.labels),
             must_run=self.must_run and not self.must_complete,
             must_complete=self.must_complete,
-            restart=self.restart,
+            restart=self.restart_policy,
             healthcheck=self.healthcheck.spec() if self.healthcheck else None,
             user=self.user,
             working_dir=self.working_dir,

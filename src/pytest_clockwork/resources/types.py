@@ -60,7 +60,7 @@ def _scalar_to_str(value: object) -> object:
     return value
 
 
-def _text(value: object) -> object:
+def text_value(value: object) -> object:
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
@@ -100,7 +100,7 @@ Volume = Annotated[str, AfterValidator(_volume)]
 FileMode = Annotated[str, BeforeValidator(_mode)]
 """A file mode as an octal string (``"644"``); stored as ``"0644"``."""
 
-Text = Annotated[str | SecretStr, BeforeValidator(_text)]
+Text = Annotated[str | SecretStr, BeforeValidator(text_value)]
 """Text, or a ``SecretStr`` for a secret."""
 
 EnvValue = Annotated[str | SecretStr, BeforeValidator(_scalar_to_str)]

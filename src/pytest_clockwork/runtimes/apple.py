@@ -8,6 +8,7 @@ elsewhere every entry point raises a clear "not available on this platform" erro
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from pytest_clockwork.errors import DeploymentError, EngineUnavailableError
-from pytest_clockwork.runtimes.base import ContainerRuntime, Observed
+from pytest_clockwork.runtimes.base import Action, ContainerRuntime, Observed
 from pytest_clockwork.specs import ContainerSpec
 
 
@@ -114,10 +115,24 @@ def logs(container_id: str, tail: int | None = 100) -> str:
     return text if tail is None else "\n".join(text.splitlines()[-tail:])
 
 
-def execute(container_id: str, command: list[str]) -> tuple[int, str]:
+def execute(
+    container_id: str,
+    command: list[str],
+    *,
+    user: str | None = None,
+    workdir: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, str]:
     """Run ``command`` inside the container."""
+    options = ["--user", user] if user else []
+    options += ["--workdir", workdir] if workdir else []
+    for name, value in (env or {}).items():
+        options += ["--env", f"{name}={value}"]
     done = subprocess.run(
-        ["container", "exec", container_id, *command], capture_output=True, text=True, check=False
+        ["container", "exec", *options, container_id, *command],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return done.returncode, done.stdout + done.stderr
 
@@ -133,6 +148,7 @@ class AppleRuntime(ContainerRuntime):
     only; host ports are chosen before the container starts."""
 
     name: ClassVar[str] = "apple"
+    actions: ClassVar[frozenset[Action]] = frozenset({"stop", "start", "restart"})
 
     def start(
         self,
@@ -157,9 +173,26 @@ class AppleRuntime(ContainerRuntime):
         """See :func:`logs`."""
         return logs(container_id, tail)
 
-    def execute(self, container_id: str, command: list[str]) -> tuple[int, str]:
+    def execute(
+        self,
+        container_id: str,
+        command: list[str],
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> tuple[int, str]:
         """See :func:`execute`."""
-        return execute(container_id, command)
+        return execute(container_id, command, user=user, workdir=workdir, env=env)
+
+    def control(self, container_id: str, action: Action, *, timeout: float = 10) -> None:
+        """``container stop`` / ``start``; a restart is both (no pause: the runtime has none)."""
+        if action not in self.actions:
+            super().control(container_id, action, timeout=timeout)
+        if action in ("stop", "restart"):
+            _cli("stop", "--time", str(max(0, math.ceil(timeout))), container_id)
+        if action in ("start", "restart"):
+            _cli("start", container_id)
 
     def remove(self, container_id: str) -> None:
         """See :func:`remove_container`."""

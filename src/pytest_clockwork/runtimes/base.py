@@ -13,9 +13,12 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pytest_clockwork.specs import ContainerSpec
+
+Action = Literal["stop", "start", "restart", "pause", "unpause"]
+"""What a test may do to a deployed container (see :meth:`ContainerRuntime.control`)."""
 
 LOCAL_HOST = "127.0.0.1"
 PROXY_SETTLE = 0.05
@@ -82,6 +85,7 @@ class ContainerRuntime(ABC):
             (otherwise they are chosen before, and may race).
         serves_remotely: It is a server (a daemon) that can be away while its
             containers are fine: an error reaching it is no fault of theirs.
+        actions: What :meth:`control` can do to a container.
     """
 
     name: ClassVar[str]
@@ -89,6 +93,7 @@ class ContainerRuntime(ABC):
     makes_networks: ClassVar[bool] = False
     picks_host_ports: ClassVar[bool] = False
     serves_remotely: ClassVar[bool] = False
+    actions: ClassVar[frozenset[Action]] = frozenset()
 
     def unreachable(self, error: BaseException) -> bool:
         """Whether ``error`` says the runtime itself cannot be reached."""
@@ -135,8 +140,36 @@ class ContainerRuntime(ABC):
         """Its output (stdout and stderr), the last ``tail`` lines; ``""`` when gone."""
 
     @abstractmethod
-    def execute(self, container_id: str, command: list[str]) -> tuple[int, str]:
-        """Run ``command`` inside it; return the exit code and the output."""
+    def execute(
+        self,
+        container_id: str,
+        command: list[str],
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> tuple[int, str]:
+        """Run ``command`` inside it (as ``user``, in ``workdir``, with ``env`` added);
+        return the exit code and the output (stdout and stderr together)."""
+
+    def control(self, container_id: str, action: Action, *, timeout: float = 10) -> None:
+        """Stop, start, restart, pause or unpause it (what :attr:`actions` lists).
+
+        Args:
+            container_id: The container.
+            action: What to do.
+            timeout: For ``stop`` and ``restart``: seconds it gets to stop before it is
+                killed.
+
+        Raises:
+            DeploymentError: The runtime cannot do that, or refused.
+        """
+        from pytest_clockwork.errors import DeploymentError
+
+        can = ", ".join(sorted(self.actions)) or "none of them"
+        raise DeploymentError(
+            f"the {self.name} runtime cannot {action} a container (it can: {can})"
+        )
 
     @abstractmethod
     def remove(self, container_id: str) -> None:

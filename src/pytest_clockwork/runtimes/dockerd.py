@@ -5,9 +5,10 @@ Imported only when a container is deployed, inspected or removed.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
@@ -21,7 +22,7 @@ from pytest_clockwork.errors import (
     EngineUnavailableError,
     ImageUnavailableError,
 )
-from pytest_clockwork.runtimes.base import LOCAL_HOST, ContainerRuntime, Preparation
+from pytest_clockwork.runtimes.base import LOCAL_HOST, Action, ContainerRuntime, Preparation
 from pytest_clockwork.runtimes.base import Observed as Observed
 from pytest_clockwork.runtimes.ports import on_link, probe_direct
 from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec
@@ -72,32 +73,60 @@ def published_host() -> str:
     return LOCAL_HOST
 
 
-def ensure_image(image: str, *, resource: str) -> None:
-    """Use ``image`` when present locally, otherwise pull it.
+def ensure_image(
+    image: str, *, resource: str, pull: str = "missing", platform: str | None = None
+) -> None:
+    """Use ``image`` when present locally, otherwise pull it (as ``pull`` says).
+
+    Args:
+        image: The image.
+        resource: The resource's key, for errors.
+        pull: ``missing``: pull only an absent image; ``always``: pull it once per
+            session (process) even when present; ``never``: an absent image is an error.
+        platform: The platform to pull, ``os/arch[/variant]``.
 
     Raises:
-        ImageUnavailableError: Neither present nor pullable; the message names the image.
+        ImageUnavailableError: Neither present nor pullable (or not to be pulled); the
+            message names the image and the resource.
     """
-    if image in _present:
+    wanted = image if pull != "always" else f"pulled:{image}:{platform}"
+    if wanted in _present:
         return
     api = client()
     try:
         api.images.get(image)
+        present = True
+    except docker.errors.ImageNotFound:
+        present = False
+    if present and pull != "always":
         _present.add(image)
         return
-    except docker.errors.ImageNotFound:
-        pass
+    if not present and pull == "never":
+        raise ImageUnavailableError(
+            f"resource {resource!r}: image {image!r} is not on this machine, and pull='never' "
+            f"forbids pulling it. Build or load it first (docker build -t {image} ... / docker "
+            "load), or let clockwork pull it: pull='missing'.",
+            resource=resource,
+        )
     repository, tag = _split_image(image)
     try:
-        api.images.pull(repository, tag=tag)
+        api.images.pull(repository, tag=tag, platform=platform)
     except docker.errors.DockerException as exc:
         reason = getattr(exc, "explanation", None) or str(exc)
+        if present:  # pull="always"
+            raise ImageUnavailableError(
+                f"resource {resource!r}: pull='always' could not pull image {image!r} "
+                f"({reason}). It is on this machine: pull='missing' runs it without pulling; "
+                "or check the registry and your login (docker login).",
+                resource=resource,
+            ) from None
         raise ImageUnavailableError(
             f"resource {resource!r}: image {image!r} is not on this machine and could not be "
             f"pulled ({reason}). Build or load it first (docker build -t {image} ... / "
             "docker load), or check the name.",
             resource=resource,
         ) from None
+    _present.update({image, wanted})
 
 
 def _split_image(image: str) -> tuple[str, str]:
@@ -139,6 +168,14 @@ def run_kwargs(spec: ContainerSpec, *, name: str, labels: Mapping[str, str]) -> 
         "user": spec.user,
         "working_dir": spec.working_dir,
         "restart_policy": {"Name": spec.restart} if spec.restart else None,
+        "tmpfs": dict(spec.tmpfs) or None,
+        "mem_limit": spec.mem_limit,
+        "nano_cpus": round(spec.cpus * 1e9) if spec.cpus is not None else None,
+        "shm_size": spec.shm_size,
+        "cap_add": list(spec.cap_add) or None,
+        "cap_drop": list(spec.cap_drop) or None,
+        "extra_hosts": dict(spec.extra_hosts) or None,
+        "platform": spec.platform,
     }
     kwargs.update({key: value for key, value in optional.items() if value is not None})
     if spec.healthcheck is not None:
@@ -160,7 +197,8 @@ def start(
     labels: Mapping[str, str],
     networks: Mapping[str, list[str]],
 ) -> Container:
-    """Create and start the container, joined to ``networks`` (name → aliases).
+    """Create the container, put its files in, start it, join it to ``networks`` (name →
+    aliases).
 
     Raises:
         DeploymentError: Docker refused (a port in use, a bad volume); says which.
@@ -173,7 +211,12 @@ def start(
             names[0]: client().api.create_endpoint_config(aliases=networks[names[0]])
         }
     try:
-        container = client().containers.run(spec.image, **kwargs)
+        container = client().containers.create(spec.image, **kwargs)
+        if spec.files:
+            from pytest_clockwork.runtimes.archive import files_archive
+
+            container.put_archive("/", files_archive(spec.files))
+        container.start()
     except docker.errors.APIError as exc:
         raise DeploymentError(
             f"resource {spec.key!r}: Docker could not start the container: "
@@ -202,7 +245,15 @@ def _hint(message: str) -> str:
             ". user=... names a user the image does not have: use one it has, or a "
             'numeric uid (user="1000")'
         )
-    return ""
+    hints = {
+        "does not match the specified platform": ". platform=... asks for another platform "
+        "than the image on this machine has: leave platform out, or give the image's",
+        "Range of CPUs": ". cpus=... asks for more CPUs than the Docker engine has: lower it",
+        "unknown capability": ". cap_add/cap_drop name a capability this Docker engine does "
+        "not know: remove it",
+        "Minimum memory limit": ". mem_limit=... is below what Docker allows: raise it",
+    }
+    return next((hint for text, hint in hints.items() if text in message), "")
 
 
 def observe(container_id: str) -> Observed | None:
@@ -253,10 +304,57 @@ def logs(container_id: str, tail: int | None = 100) -> str:
     return bytes(raw).decode(errors="replace")
 
 
-def execute(container_id: str, command: list[str]) -> tuple[int, str]:
-    """Run ``command`` inside the container; return its exit code and output."""
-    result = client().containers.get(container_id).exec_run(command)
+def execute(
+    container_id: str,
+    command: list[str],
+    *,
+    user: str | None = None,
+    workdir: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, str]:
+    """Run ``command`` inside the container; return its exit code and output (stdout and
+    stderr together).
+
+    Raises:
+        DeploymentError: Docker could not run it (the container is gone, or not running).
+    """
+    try:
+        result = (
+            client()
+            .containers.get(container_id)
+            .exec_run(
+                command, user=user or "", workdir=workdir, environment=dict(env) if env else None
+            )
+        )
+    except docker.errors.APIError as exc:
+        raise DeploymentError(
+            f"Docker could not run {command!r} in container {container_id[:12]}: "
+            f"{exc.explanation or exc}"
+        ) from None
     return int(result.exit_code), bytes(result.output).decode(errors="replace")
+
+
+def control(container_id: str, action: Action, *, timeout: float = 10) -> None:
+    """Stop, start, restart, pause or unpause the container.
+
+    Raises:
+        DeploymentError: Docker refused (it is gone, or not in a state for that).
+    """
+    api = client().api
+    seconds = max(0, math.ceil(timeout))
+    calls: dict[str, Callable[[], Any]] = {
+        "stop": lambda: api.stop(container_id, timeout=seconds),
+        "start": lambda: api.start(container_id),
+        "restart": lambda: api.restart(container_id, timeout=seconds),
+        "pause": lambda: api.pause(container_id),
+        "unpause": lambda: api.unpause(container_id),
+    }
+    try:
+        calls[action]()
+    except docker.errors.APIError as exc:
+        raise DeploymentError(
+            f"Docker could not {action} container {container_id[:12]}: {exc.explanation or exc}"
+        ) from None
 
 
 def remove_container(container_id: str) -> None:
@@ -374,6 +472,9 @@ class DockerRuntime(ContainerRuntime):
     makes_networks: ClassVar[bool] = True
     picks_host_ports: ClassVar[bool] = True
     serves_remotely: ClassVar[bool] = True
+    actions: ClassVar[frozenset[Action]] = frozenset(
+        {"stop", "start", "restart", "pause", "unpause"}
+    )
     _direct: bool = True
     """Whether containers' own addresses may answer from here (until one does not)."""
 
@@ -395,13 +496,13 @@ class DockerRuntime(ContainerRuntime):
 
     def prepare(self, spec: ContainerSpec, how: Preparation | None = None) -> None:
         """Build the image when the spec says so (unless built before); otherwise use it
-        when it is there, else pull it."""
+        when it is there, else pull it (as ``spec.pull`` says)."""
         if spec.build is not None:
             from pytest_clockwork.runtimes.imagebuild import ensure_built
 
             ensure_built(client().api, spec, how or Preparation())
             return
-        ensure_image(spec.image, resource=spec.key)
+        ensure_image(spec.image, resource=spec.key, pull=spec.pull, platform=spec.platform)
 
     def start(
         self,
@@ -430,9 +531,21 @@ class DockerRuntime(ContainerRuntime):
         """See :func:`logs`."""
         return logs(container_id, tail)
 
-    def execute(self, container_id: str, command: list[str]) -> tuple[int, str]:
+    def execute(
+        self,
+        container_id: str,
+        command: list[str],
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> tuple[int, str]:
         """See :func:`execute`."""
-        return execute(container_id, command)
+        return execute(container_id, command, user=user, workdir=workdir, env=env)
+
+    def control(self, container_id: str, action: Action, *, timeout: float = 10) -> None:
+        """See :func:`control`."""
+        control(container_id, action, timeout=timeout)
 
     def remove(self, container_id: str) -> None:
         """See :func:`remove_container`."""

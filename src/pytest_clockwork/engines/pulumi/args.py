@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pytest_clockwork.specs import ContainerSpec, HealthcheckSpec, Spec
+from pytest_clockwork.errors import DeclarationError
+from pytest_clockwork.specs import ContainerSpec, HealthcheckSpec, Spec, content_digest
 
 LOCAL_HOST = "127.0.0.1"
+MIB = 1024 * 1024
+LOCAL_ENGINE = "use --clockwork-engine local"
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,10 @@ def image_args(spec: ContainerSpec) -> dict[str, Any]:
     here, tagged ``spec.image``, never pushed) when it is built, else
     ``pulumi_docker.RemoteImage`` (used when present, pulled otherwise; kept after)."""
     if spec.build is None:
-        return {"name": spec.image, "keep_locally": True}
+        args: dict[str, Any] = {"name": spec.image, "keep_locally": True}
+        if spec.platform is not None:
+            args["platform"] = spec.platform
+        return args
     build: dict[str, Any] = {
         "context": spec.build.context,
         "dockerfile": spec.build.dockerfile_path,
@@ -172,6 +178,8 @@ def image_args(spec: ContainerSpec) -> dict[str, Any]:
         build["target"] = spec.build.target
     if spec.build.args:
         build["args"] = dict(sorted(spec.build.args.items()))
+    if spec.platform is not None:
+        build["platform"] = spec.platform
     return {"image_name": spec.image, "build": build, "skip_push": True}
 
 
@@ -210,7 +218,75 @@ def container_args(spec: ContainerSpec, facts: Facts, labels: Mapping[str, str])
         if spec.must_run:
             args["wait"] = True
             args["wait_timeout"] = max(1, round(spec.start_timeout))
+    args.update(option_args(spec))
     return args
+
+
+def check_supported(spec: ContainerSpec) -> None:
+    """Refuse what pulumi-docker cannot do for a container (before anything is deployed).
+
+    Raises:
+        DeclarationError: Naming the field, and saying to use the local engine.
+    """
+    problems = []
+    if spec.pull == "always":
+        problems.append(
+            "pull='always': pulumi-docker never pulls an image that is already on the machine"
+        )
+    for name in ("mem_limit", "shm_size"):
+        size = getattr(spec, name)
+        if size is not None and size % MIB:
+            problems.append(
+                f"{name}={size} bytes: pulumi-docker takes whole MiB (give e.g. '256m')"
+            )
+    if spec.must_complete:
+        problems.append(
+            "must_complete=True (a one-shot, e.g. Compose's condition: "
+            "service_completed_successfully): pulumi-docker does not wait for a container to "
+            "exit, nor check its exit code"
+        )
+    for item in spec.files:
+        if item.mode > 0o4777:
+            problems.append(
+                f"files[{item.path!r}] mode {item.mode:o}: pulumi-docker takes up to 4777"
+            )
+    if problems:
+        raise DeclarationError(
+            f"resource {spec.key!r}: the Pulumi engine cannot deploy it as declared: "
+            + "; ".join(problems)
+            + f". Change that, or {LOCAL_ENGINE}",
+            resource=spec.key,
+        )
+
+
+def option_args(spec: ContainerSpec) -> dict[str, Any]:
+    """Docker's run options as ``pulumi_docker.Container`` arguments (those given)."""
+    args: dict[str, Any] = {}
+    if spec.tmpfs:
+        args["tmpfs"] = dict(spec.tmpfs)
+    if spec.mem_limit is not None:
+        args["memory"] = spec.mem_limit // MIB
+    if spec.cpus is not None:
+        args["cpus"] = f"{spec.cpus:g}"
+    if spec.shm_size is not None:
+        args["shm_size"] = spec.shm_size // MIB
+    if spec.cap_add or spec.cap_drop:
+        args["capabilities"] = {"adds": list(spec.cap_add), "drops": list(spec.cap_drop)}
+    if spec.extra_hosts:
+        args["hosts"] = [{"host": host, "ip": ip} for host, ip in sorted(spec.extra_hosts.items())]
+    if spec.platform is not None:
+        args["platform"] = spec.platform
+    if spec.files:
+        args["uploads"] = [
+            {"file": item.path, "content": item.content, "permissions": f"0{item.mode:o}"}
+            for item in spec.files
+        ]
+    return args
+
+
+def uploads_known(spec: ContainerSpec) -> bool:
+    """Whether the spec has its files' content (one rebuilt from the state has digests)."""
+    return all(content_digest(item.content) == item.digest for item in spec.files)
 
 
 def container_outputs(

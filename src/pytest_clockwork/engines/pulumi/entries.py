@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from pytest_clockwork.engines.base import SessionInfo, Task
-from pytest_clockwork.engines.pulumi.args import Entry, Facts
+from pytest_clockwork.engines.pulumi.args import Entry, Facts, check_supported
 from pytest_clockwork.runtimes import runtime_for
 from pytest_clockwork.runtimes.ports import free_port
 from pytest_clockwork.specs import ContainerSpec, session_network, spec_from_json
@@ -120,6 +120,7 @@ def settle(
             depends_on=tuple(task.depends_on),
         )
         if isinstance(spec, ContainerSpec):
+            check_supported(spec)
             host_ports = {}
             for port in spec.ports:
                 chosen = port.host_port or choose_port(port.protocol, port.host_ip, taken)

@@ -188,9 +188,20 @@ class Declarer:
         import pulumi_docker as docker
 
         parent = pulumi.ResourceOptions(parent=self.parent(entry))
-        kind = docker.Image if spec.build is not None else docker.RemoteImage
-        image = kind(f"{entry.name}-image", opts=parent, **mapping.image_args(spec))
-        needs: list[pulumi.Resource] = [image]
+        needs: list[pulumi.Resource] = []
+        looked_up = spec.build is None and spec.pull == "never"
+        if spec.build is not None:
+            needs.append(
+                docker.Image(f"{entry.name}-image", opts=parent, **mapping.image_args(spec))
+            )
+        elif looked_up:  # only looked up: it fails when the image is not there
+            found = docker.get_remote_image_output(
+                name=spec.image, opts=pulumi.InvokeOutputOptions(parent=self.parent(entry))
+            )
+        else:
+            needs.append(
+                docker.RemoteImage(f"{entry.name}-image", **mapping.image_args(spec), opts=parent)
+            )
         for actual in entry.facts.managed_networks:  # external ones: joined, not declared
             needs.append(self._shared(f"network:{actual}", actual, docker.Network))
         for volume in entry.facts.volumes:
@@ -198,9 +209,17 @@ class Declarer:
         needs += self._directories(entry, spec)
         args = mapping.container_args(spec, entry.facts, self.labels(entry))
         opts = self.options(entry, *needs)
+        if looked_up:
+            args["image"] = found.apply(lambda _: spec.image)
         if spec.secret_env:
             args["envs"] = pulumi.Output.secret(args["envs"])
             opts = _keeping_secrets(opts, spec, "envs")
+        if spec.files:  # their content may be secret; a rebuilt spec has only digests
+            args["uploads"] = pulumi.Output.secret(args["uploads"])
+            if not mapping.uploads_known(spec):
+                opts = pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(ignore_changes=["uploads"])
+                )
         container = docker.Container(entry.name, opts=opts, **args)
         self.resources[entry.name] = container
         return mapping.container_outputs(spec, entry.facts, container.id, host)
