@@ -528,6 +528,7 @@ def test_healthcheck_forms_and_durations(
         ("image: x\n    env_file: missing.env\n", "missing.env does not exist"),
         ("image: x\n    extra_hosts: [nocolon]\n", "expected host:address"),
         ("build: https://github.com/x/y.git\n", "a remote build context is not supported"),
+        ("image: x\n  web.api:\n    image: x\n", "a '.' in a service name is not supported"),
         ("image: x\n    expose: [http]\n", "'http' is not a port"),
         ("image: x\n    pull_policy: daily\n", "pull_policy: 'daily' is not supported"),
         ("image: x\n    pull_policy: build\n", "pull_policy: build needs a build: section"),
@@ -580,13 +581,24 @@ def test_depends_on_conditions(tmp_path: Path) -> None:
 
 
 def test_a_subset_takes_what_it_depends_on(tmp_path: Path) -> None:
-    assert set(compose(tmp_path, DEPENDENCIES, services=["migrate"]).services) == {"migrate", "db"}
-    assert list(compose(tmp_path, DEPENDENCIES, services=["web"]).services) == [
+    assert compose(tmp_path, DEPENDENCIES, services=["migrate"]).taken == ["db", "migrate"]
+    assert compose(tmp_path, DEPENDENCIES, services=["web"]).taken == [
         "web",
         "db",
         "migrate",
         "cache",
     ]
+    assert compose(tmp_path, DEPENDENCIES).taken == ["web", "db", "migrate", "cache", "other"]
+
+
+def test_a_service_not_taken_is_checked_all_the_same(tmp_path: Path) -> None:
+    with pytest.raises(DeclarationError, match="service 'other': ports: invalid port 'x'"):
+        loaded(
+            tmp_path,
+            f"services:\n  web:\n    image: {IMAGE}\n  other:\n    image: {IMAGE}\n"
+            "    ports: ['x']\n",
+            services=["web"],
+        )
 
 
 def test_a_subset_naming_no_service_suggests_one(tmp_path: Path) -> None:

@@ -60,17 +60,20 @@ class Service:
 
 @dataclass
 class Project:
-    """A Compose file's services (those taken), in the file's order.
+    """A Compose file's services, in the file's order.
 
     Attributes:
         shown: The file, as messages show it.
-        services: The services by name.
+        services: Every service, by name (each checked, taken or not).
+        taken: The services taken (``services=[...]`` and what they depend on), in the
+            file's order.
         unset: Variables used without a value or a default (they became empty text).
         files: The files read: the Compose file, the ``.env`` file, services' env files.
     """
 
     shown: str
     services: dict[str, Service]
+    taken: list[str] = field(default_factory=list)
     unset: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
 
@@ -181,7 +184,8 @@ class _Reader:
         taken = self._taken(read, wanted)
         return Project(
             self.shown,
-            {name: service for name, service in read.items() if name in taken},
+            read,
+            [name for name in read if name in taken],
             self.variables.unset,
         )
 
@@ -305,6 +309,13 @@ class _Reader:
 
     def service(self, name: str, raw: Any, line: int) -> Service:
         where = f"service {name!r}"
+        if "." in name:
+            raise self.fail(
+                line,
+                where,
+                "a '.' in a service name is not supported (clockwork names a project's "
+                "services app.<service>): rename it, e.g. with '-' or '_'",
+            )
         if not isinstance(raw, Located):
             raise self.fail(
                 line, where, f"expected a mapping of keys (image:, ports:...), got {_kind(raw)}"

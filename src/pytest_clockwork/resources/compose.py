@@ -141,15 +141,17 @@ class ComposeResource(Resource):
                 services=self.services,
                 show=show,
             )
+            # every service is checked as a DockerResource, also those not taken
             children = {
                 name: self._child(service.arguments, service.lines, service.line, project.shown)
                 for name, service in project.services.items()
             }
         except ComposeFileError as exc:
             raise DeclarationError(f"{self._label()}: {exc}", resource=self.key) from None
-        for name, service in project.services.items():
-            children[name].connect(*(children[other] for other in service.depends_on))
-        self.add(*children.values())
+        for name in project.taken:
+            depends_on = project.services[name].depends_on
+            children[name].connect(*(children[other] for other in depends_on))
+        self.add(*(children[name] for name in project.taken))
         self._loaded = True
         self._sources = project.files
         if project.unset:
