@@ -720,6 +720,14 @@ def test_paths_that_are_not_there_name_the_field(
     assert "relative to pytest's rootdir" in str(caught.value)
 
 
+def test_paths_may_be_given_as_path_objects(tmp_path: Path) -> None:
+    app = loaded(
+        tmp_path, f"services:\n  web:\n    image: {IMAGE}\n", file=tmp_path / "compose.yaml"
+    )
+    assert app.file == str(tmp_path / "compose.yaml")
+    assert list(app.children) == ["web"]
+
+
 def test_env_file_and_project_dir_are_relative_to_the_rootdir(tmp_path: Path) -> None:
     (tmp_path / "ci").mkdir()
     (tmp_path / "ci" / "test.env").write_text("TAG=latest\n")

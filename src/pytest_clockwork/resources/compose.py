@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, ClassVar, Self
 
 from pydantic import PrivateAttr, ValidationError, field_validator, model_validator
@@ -42,7 +42,7 @@ class ComposeResource(Resource):
     cycle, bad YAML) stops the run before anything is deployed.
 
     Attributes:
-        file: The Compose file, relative to pytest's rootdir.
+        file: The Compose file, relative to pytest's rootdir (or absolute).
         services: The services to take (with what they depend on); all by default.
         project_dir: Where relative paths in the file point from (relative to the
             rootdir); the file's directory by default.
@@ -64,6 +64,11 @@ class ComposeResource(Resource):
 
     _loaded: bool = PrivateAttr(default=False)
     _sources: list[Path] = PrivateAttr(default_factory=list)
+
+    @field_validator("file", "project_dir", "env_file", mode="before")
+    @classmethod
+    def _a_path_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, PurePath) else value
 
     @field_validator("file")
     @classmethod
