@@ -142,6 +142,20 @@ def test_restart_is_the_policy_where_declared_and_the_action_on_the_value() -> N
         DockerResource(image="x", restar="always")  # type: ignore[call-arg]
 
 
+def test_a_completed_container_keeps_its_policy_and_options() -> None:
+    from pytest_clockwork.completion.rebuild import rebuild
+
+    declared = DockerResource(name="web", description="a web server", restart="always", cpus=1)
+
+    completed = rebuild(declared, {"image": "nginx:alpine"})
+
+    assert (completed.restart_policy, completed.cpus, completed.image) == (
+        "always",
+        1.0,
+        "nginx:alpine",
+    )
+
+
 def test_apple_containers_take_none_of_dockers_options() -> None:
     with pytest.raises(ValidationError, match="AppleContainerResource has no field 'tmpfs'"):
         AppleContainerResource(image="x", tmpfs=["/scratch"])  # type: ignore[call-arg]

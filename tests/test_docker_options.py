@@ -35,7 +35,7 @@ def test_every_run_option_reaches_docker_and_takes_effect(
         """
     )
     pytester.makepyfile(
-        test_options=f"""
+        test_run_options=f"""
         import docker
 
         def test_inspect(web):

@@ -26,6 +26,7 @@ from pytest_clockwork import (
 from pytest_clockwork.engines.pulumi.args import Entry, Facts, go_duration, port_args
 from pytest_clockwork.notation import PortMapping
 from pytest_clockwork.specs import (
+    ContainerFileSpec,
     ContainerSpec,
     CustomSpec,
     FileSpec,
@@ -246,6 +247,25 @@ def _container_specs(draw: st.DrawFn) -> ContainerSpec:
         wait_for_ports=draw(st.booleans()),
         runtime=draw(st.sampled_from(["docker", "apple"])),
         secret_env=tuple(draw(secret)),
+        tmpfs=draw(st.dictionaries(_TEXT, _TEXT, max_size=2)),
+        mem_limit=draw(st.none() | st.integers(1, 2**40)),
+        cpus=draw(st.none() | st.floats(0.01, 64)),
+        shm_size=draw(st.none() | st.integers(1, 2**40)),
+        cap_add=tuple(draw(st.lists(_TEXT, max_size=2))),
+        cap_drop=tuple(draw(st.lists(_TEXT, max_size=2))),
+        extra_hosts=draw(st.dictionaries(_TEXT, _TEXT, max_size=2)),
+        platform=draw(st.none() | _TEXT),
+        pull=draw(st.sampled_from(["missing", "always", "never"])),
+        files=tuple(
+            draw(
+                st.lists(
+                    st.builds(
+                        ContainerFileSpec, path=_TEXT, content=_TEXT, mode=st.integers(0, 0o7777)
+                    ),
+                    max_size=2,
+                )
+            )
+        ),
     )
 
 
