@@ -9,6 +9,9 @@ in the cache.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +21,7 @@ import pytest
 
 from pytest_clockwork.reconcile.cli import main
 from pytest_clockwork.state import StateStore, root_id
-from tests.support.harness import IMAGE
+from tests.support.harness import IMAGE, eventually, run_subprocess
 
 pytestmark = pytest.mark.docker
 
@@ -196,6 +199,13 @@ def test_a_kept_container_is_reused_while_its_code_is_unchanged_and_replaced_whe
     code, lines = clockwork(capsys, "status", "--rootdir", root)
     assert code == 0, lines
     pytest.LineMatcher(lines).fnmatch_lines(["  api * container  kept   ok *"])
+    # The image of a running container stays, even when its build cache is removed.
+    code, lines = clockwork(capsys, "destroy", "--rootdir", root, "--stack", "other", "--images")
+    assert code == 0, lines
+    pytest.LineMatcher(lines).fnmatch_lines(
+        ["built images left (in use): clockwork/api:* (container api-* uses it)"]
+    )
+    assert len(built()) == 1 and built()[0].tags
 
     (pytester.path / "api" / "notes.txt").write_text("ignored by the build\n")
     again = pytester.runpytest("--clockwork-apply", "--clockwork-keep", "-v")
@@ -320,4 +330,44 @@ def test_verbose_streams_each_build_prefixed_with_its_resource(
         other = "worker" if key == "api" else "api"
         assert not any(f"{other} says" in line for line in mine)
     assert len(built()) == 2
+    assert leftovers() == {"containers": [], "networks": []}
+
+
+def test_ctrl_c_during_a_build_stops_it_and_leaves_nothing(
+    pytester: pytest.Pytester,
+    declare: Any,
+    leftovers: Any,
+    built: Any,
+    docker_client: Any,
+    token: str,
+) -> None:
+    write_api(
+        pytester.path,
+        "unused\n",
+        f'FROM {IMAGE}\nRUN for i in $(seq 600); do echo "tick {token} $i"; sleep 0.1; done\n',
+    )
+    declare('api = DockerResource(build="api", ports=["80"])\n')
+    pytester.makepyfile(test_api="def test_api(api):\n    pass\n")
+    process = run_subprocess(pytester, "--clockwork-apply", "-v")
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:  # the build streams a line every 0.1 s
+        seen.append(line)
+        if f"api | tick {token} 5" in line:
+            break
+    else:
+        pytest.fail("the build's output never came:\n" + "".join(seen))
+    started = time.monotonic()
+    os.kill(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert time.monotonic() - started < 10  # not the minute the build would take
+    assert f"api | tick {token} 100" not in output
+
+    def build_gone() -> bool:
+        containers = docker_client.containers.list(all=True, ignore_removed=True)
+        return not any(token in " ".join(c.attrs["Config"]["Cmd"] or []) for c in containers)
+
+    eventually(build_gone, message="the build's container is still there")
+    assert built() == []
     assert leftovers() == {"containers": [], "networks": []}

@@ -203,7 +203,7 @@ def _destroy_images(rootdir: Path) -> None:
     removed, left = remove_built_images(client().api, root_id(rootdir))
     print(f"removed built images: {', '.join(removed)}" if removed else "no built images to remove")
     if left:
-        print(f"left (still in use): {'; '.join(left)}")
+        print(f"built images left (in use): {'; '.join(left)}")
 
 
 # -- plumbing ----------------------------------------------------------------------------

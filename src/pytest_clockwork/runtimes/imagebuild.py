@@ -87,7 +87,7 @@ def remove_built_images(api: APIClient, root_id: str) -> tuple[list[str], list[s
     """Remove the images clockwork built for the rootdir of ``root_id`` (its build cache).
 
     Only images carrying clockwork's build label and that rootdir's label are touched.
-    An image a container still uses is left alone.
+    An image a container uses (a kept one, another session's) is left as it is.
 
     Returns:
         What was removed, and what was left (with why).
@@ -101,10 +101,15 @@ def remove_built_images(api: APIClient, root_id: str) -> tuple[list[str], list[s
         image_id = str(image["Id"])
         names = [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
         shown = ", ".join(names) or image_id.removeprefix("sha256:")[:12]
+        users = api.containers(all=True, filters={"ancestor": image_id})
+        if users:
+            using = ", ".join(sorted(user["Names"][0].lstrip("/") for user in users))
+            left.append(f"{shown} (container {using} uses it)")
+            continue
         try:
             for name in names:
                 api.remove_image(name)
-            if _exists(api, image_id):  # untagged, but a container holds on to it
+            if _exists(api, image_id):  # it had no tag
                 api.remove_image(image_id)
         except docker.errors.NotFound:
             pass
