@@ -109,6 +109,20 @@ def ini(case_id: str, key: str, value: str, *says: str) -> Any:
     return setting(case_id, f"{key}={value} in pytest.ini", *says, ini=(f"{key} = {value}",))
 
 
+def compose(
+    case_id: str, text: str | None, *says: str, conftest: str | None = None, **more: Any
+) -> Any:
+    """``app = ComposeResource(file="compose.yaml")`` with ``text`` as the file (``None``:
+    no file), refused."""
+    conftest = conftest or 'app = ComposeResource(file="compose.yaml")\n'
+    files = {"compose.yaml": text} if text is not None else {}
+    more.setdefault("docker", True)  # checks that no container or network is left
+    return bad(case_id, conftest, resource="app", says=says, files=files, test=uses("app"), **more)
+
+
+BUSYBOX = "    image: clockwork-test/busybox:latest\n"
+
+
 # -- state files and clockwork.lock ---------------------------------------------------------
 
 STATE = ".clockwork/stacks/default.json"
@@ -951,6 +965,126 @@ CASES = [
         'ports=["80"], wait_for=[HealthcheckAssert(port=80, path="/missing", timeout=1)]',
         "did not become ready within 1s",
         "/missing",
+    ),
+    # -- ComposeResource: the file --------------------------------------------------------
+    compose(
+        "compose-misspelt-key",
+        "services:\n  web:\n" + BUSYBOX + "    prots: ['80']\n",
+        "compose.yaml, line 4",
+        "service 'web'",
+        "unknown key 'prots'",
+        "did you mean 'ports'?",
+    ),
+    compose(
+        "compose-unsupported-key",
+        "services:\n  web:\n" + BUSYBOX + "    container_name: web\n",
+        "service 'web'",
+        "'container_name' is not supported",
+        "remove container_name",
+    ),
+    compose(
+        "compose-unknown-top-level-key",
+        "services:\n  web:\n" + BUSYBOX + "secrets: {}\n",
+        "the top level",
+        "'secrets' is not supported",
+    ),
+    compose(
+        "compose-neither-image-nor-build",
+        "services:\n  web:\n    ports: ['80']\n",
+        "service 'web'",
+        "neither image: nor build:",
+    ),
+    compose(
+        "compose-depends-on-unknown",
+        "services:\n  web:\n" + BUSYBOX + "    depends_on: [dbb]\n  db:\n" + BUSYBOX,
+        "service 'web'",
+        "depends_on names 'dbb'",
+        "did you mean 'db'?",
+    ),
+    compose(
+        "compose-depends-on-cycle",
+        "services:\n  a:\n"
+        + BUSYBOX
+        + "    depends_on: [b]\n  b:\n"
+        + BUSYBOX
+        + "    depends_on: [a]\n",
+        "depends_on makes a cycle: a → b → a",
+    ),
+    compose(
+        "compose-healthy-without-healthcheck",
+        "services:\n  web:\n" + BUSYBOX + "    depends_on:\n      db:\n"
+        "        condition: service_healthy\n  db:\n" + BUSYBOX,
+        "'db' has no healthcheck",
+        "condition: service_started",
+    ),
+    compose(
+        "compose-bad-yaml",
+        "services:\n  web:\n    image: [clockwork-test/busybox:latest\n    ports: x\n",
+        "compose.yaml, line 4",
+        "not valid YAML",
+    ),
+    compose(
+        "compose-duplicate-key",
+        "services:\n  web:\n" + BUSYBOX + BUSYBOX,
+        "the key 'image' is given twice",
+    ),
+    compose(
+        "compose-required-variable",
+        "services:\n  web:\n    image: ${WEB_IMAGE:?set WEB_IMAGE to the image under test}\n",
+        "service 'web', image",
+        "variable WEB_IMAGE is required: set WEB_IMAGE",
+    ),
+    compose(
+        "compose-bad-interpolation",
+        "services:\n  web:\n" + BUSYBOX + "    command: echo costs $5\n",
+        "service 'web', command",
+        "write $$ for a literal '$'",
+    ),
+    compose(
+        "compose-invalid-value-names-the-compose-key",
+        "services:\n  web:\n" + BUSYBOX + "    ports: ['notaport']\n",
+        "compose.yaml, line 4",
+        "service 'web': ports: invalid port 'notaport'",
+    ),
+    compose("compose-file-missing", None, "file='compose.yaml'", "rootdir"),
+    compose(
+        "compose-env-file-missing",
+        "services:\n  web:\n" + BUSYBOX,
+        "env_file='ci.env'",
+        "check the path",
+        conftest='app = ComposeResource(file="compose.yaml", env_file="ci.env")\n',
+    ),
+    compose(
+        "compose-services-subset-unknown",
+        "services:\n  web:\n" + BUSYBOX,
+        "services=[...] names 'wbe'",
+        "did you mean 'web'?",
+        conftest='app = ComposeResource(file="compose.yaml", services=["wbe"])\n',
+    ),
+    compose(
+        "compose-one-shot-fails",
+        "services:\n  web:\n" + BUSYBOX + "    depends_on:\n      seed:\n"
+        "        condition: service_completed_successfully\n  seed:\n"
+        + BUSYBOX
+        + "    command: ['sh', '-c', 'echo seeding failed >&2; exit 4']\n",
+        "exited with code 4",
+        "seeding failed",
+    ),
+    ok(
+        "compose-unset-variable-is-a-warning",
+        'app = ComposeResource(file="compose.yaml")\n',
+        files={
+            "compose.yaml": "services:\n  web:\n"
+            + BUSYBOX
+            + "    command: sh -c 'echo [$CLOCKWORK_UNSET_X]; exec sleep 60'\n    init: true\n"
+        },
+        test=src(
+            "def test_it(app):",
+            "    assert '[]' in app.children['web'].logs()",
+        ),
+        says=("uses CLOCKWORK_UNSET_X, not set", "${CLOCKWORK_UNSET_X:-value}"),
+        outcomes={"passed": 1, "warnings": 1},
+        docker=True,
     ),
     # -- inputs that are right to accept -------------------------------------------------
     ok(

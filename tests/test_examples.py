@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pytest_clockwork.state import root_id
 from tests.support.harness import ROOT, clockwork_objects
 
 
@@ -50,7 +51,23 @@ def test_docker_web(tmp_path: Path, docker_client: Any) -> None:
     assert not (tmp_path / "docker-web" / "build").exists()
 
 
-@pytest.mark.parametrize("name", ["quickstart", "docker-web"])
+@pytest.mark.docker
+def test_compose_app(tmp_path: Path, docker_client: Any) -> None:
+    done = _run_example("compose-app", tmp_path, "--clockwork-apply")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout
+    assert clockwork_objects(docker_client, tmp_path / "compose-app") == {
+        "containers": [],
+        "networks": [],
+    }
+    assert not [v for v in docker_client.volumes.list() if v.name == "app-data"]
+    # what stays is web's built image, as a cache (clockwork destroy --images removes it)
+    label = f"clockwork.root={root_id(tmp_path / 'compose-app')}"
+    for image in docker_client.images.list(filters={"label": label}):
+        docker_client.images.remove(image.id, force=True)
+
+
+@pytest.mark.parametrize("name", ["quickstart", "docker-web", "compose-app"])
 def test_plan(tmp_path: Path, name: str) -> None:
     done = _run_example(name, tmp_path, "--clockwork-plan")
     assert done.returncode == 0, done.stdout + done.stderr

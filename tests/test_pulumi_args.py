@@ -122,6 +122,7 @@ BUILT_INS = [
         start_timeout=12,
     ),
     DockerResource(image="busybox", must_run=False),
+    DockerResource(image="busybox", must_complete=True),
     AppleContainerResource(image="nginx", ports=["80"]),
     FileResource(name="seed.sql", content="insert", directory="db", mode="600", overwrite=True),
     GitRepoResource(repo_url="https://example.com/r.git", branch="main", pull=True),
@@ -235,6 +236,7 @@ def _container_specs(draw: st.DrawFn) -> ContainerSpec:
         networks=tuple(draw(st.lists(_TEXT, max_size=3))),
         labels=draw(st.dictionaries(_TEXT, _TEXT, max_size=3)),
         must_run=draw(st.booleans()),
+        must_complete=draw(st.booleans()),
         restart=draw(st.none() | _TEXT),
         healthcheck=draw(st.none() | _HEALTHCHECKS),
         user=draw(st.none() | _TEXT),
@@ -329,6 +331,7 @@ def test_a_record_of_an_unknown_kind_is_a_value_error(kind: Any) -> None:
         ({"pull": "always"}, "pull='always': pulumi-docker never pulls an image"),
         ({"mem_limit": 100_000_000}, "mem_limit=100000000 bytes: pulumi-docker takes whole MiB"),
         ({"shm_size": "1.5m"}, "shm_size=1572864 bytes: pulumi-docker takes whole MiB"),
+        ({"must_complete": True}, "must_complete=True (a one-shot, e.g. Compose's condition: "),
     ],
 )
 def test_what_pulumi_docker_cannot_do_is_refused_before_anything_is_deployed(

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource as Resource
     from pytest_clockwork.resources.blank import BlankResource as BlankResource
     from pytest_clockwork.resources.build import Build as Build
+    from pytest_clockwork.resources.compose import ComposeResource as ComposeResource
     from pytest_clockwork.resources.container import ContainerResource as ContainerResource
     from pytest_clockwork.resources.container import Healthcheck as Healthcheck
     from pytest_clockwork.resources.docker import DockerResource as DockerResource
@@ -90,6 +91,7 @@ _EXPORTS: dict[str, str] = {
         "pytest_clockwork.resources.base": ("Resource",),
         "pytest_clockwork.resources.blank": ("BlankResource",),
         "pytest_clockwork.resources.build": ("Build",),
+        "pytest_clockwork.resources.compose": ("ComposeResource",),
         "pytest_clockwork.resources.container": ("ContainerResource", "Healthcheck"),
         "pytest_clockwork.resources.docker": ("DockerResource",),
         "pytest_clockwork.resources.file": ("FileResource",),

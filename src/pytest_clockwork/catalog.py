@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_clockwork.graph import ResourceGraph
+from pytest_clockwork.graph import ResourceGraph, load_all
 from pytest_clockwork.options import Options
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.specs import Spec, SpecContext
@@ -39,9 +39,14 @@ class Catalog:
         """Kept between the specs of this session (see :attr:`SpecContext.memo`)."""
 
     def declare(self, resource: Resource) -> None:
-        """Add a root declaration (a resource bound in a conftest)."""
+        """Add a root declaration (a resource bound in a conftest).
+
+        Raises:
+            DeclarationError: It cannot load what it refers to (see :meth:`Resource.load`).
+        """
         key = resource.key
         if self.roots.get(key) is not resource:
+            load_all([resource], self.rootdir)  # done already when its conftest was scanned
             self.roots[key] = resource
             self._graph = None
 

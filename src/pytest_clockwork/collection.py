@@ -108,6 +108,7 @@ class Declarations:
         """Every conftest directory that declares resources, with its bindings."""
         self._visible: dict[str, list[tuple[pytest.Collector, Resource]]] = {}
         self._problems: dict[Path, list[str]] = {}
+        self._notices: dict[Path, list[str]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.by_directory)
@@ -124,9 +125,11 @@ class Declarations:
     def scan(self, module: object, directory: Path) -> dict[str, Resource]:
         """Find the module-level resources of a conftest module.
 
-        A resource bound to the name of one of pytest's own fixtures, or a resource
-        class bound where an instance was meant, is a problem reported when the
-        conftest's directory is collected (:meth:`register_above`, :meth:`problems`).
+        A resource bound to the name of one of pytest's own fixtures, a resource class
+        bound where an instance was meant, or a resource that cannot load what it refers
+        to (a Compose file with an error) is a problem reported when the conftest's
+        directory is collected (:meth:`register_above`, :meth:`problems`); what loading
+        warns about is reported then too (:meth:`notices`).
         """
         base = sys.modules.get(RESOURCE_MODULE)
         if base is None:
@@ -151,8 +154,16 @@ class Declarations:
                     f"{where}: {name!r} is bound to the class {value.__name__}, not to a "
                     f"resource: write {name} = {value.__name__}(...)"
                 )
-        if found:
-            bound = bind(found, key_prefix(directory, self.rootdir))
+        bound = bind(found, key_prefix(directory, self.rootdir))
+        failed: dict[int, str | None] = {}
+        for name, value in list(bound.items()):
+            if id(value) not in failed:
+                failed[id(value)] = problem = self._load(value, directory)
+                if problem is not None:
+                    self._problems.setdefault(directory, []).append(f"{where}: {problem}")
+            if failed[id(value)] is not None:
+                del bound[name], found[name]
+        if bound:
             self._pending[directory] = bound
             self.by_directory[directory] = bound
         return found
@@ -180,6 +191,26 @@ class Declarations:
     def problems(self, directory: Path) -> list[str]:
         """The declaration problems of the conftest in ``directory`` (reported once)."""
         return self._problems.pop(directory, [])
+
+    def notices(self, directory: Path) -> list[str]:
+        """What loading the conftest's resources in ``directory`` warned about (once)."""
+        return self._notices.pop(directory, [])
+
+    def _load(self, resource: Resource, directory: Path) -> str | None:
+        """Load what ``resource`` refers to; return why it cannot be, or ``None``."""
+        import warnings
+
+        from pytest_clockwork.errors import DeclarationError
+        from pytest_clockwork.graph import load_all
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                load_all([resource], self.rootdir)
+            except DeclarationError as exc:
+                return str(exc)
+        self._notices.setdefault(directory, []).extend(str(item.message) for item in caught)
+        return None
 
     def _register(self, node: pytest.Collector, directory: Path) -> None:
         for name, resource in self._pending.pop(directory).items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pytest_clockwork.errors import DeclarationError, DependencyCycleError
 from pytest_clockwork.resources.base import Resource
@@ -135,6 +136,26 @@ class ResourceGraph:
     def destroy_levels(self, keys: Iterable[str] | None = None) -> list[list[str]]:
         """The deploy levels in reverse: dependents go before what they depend on."""
         return list(reversed(self.levels(keys)))
+
+
+def load_all(roots: Iterable[Resource], rootdir: Path) -> None:
+    """Call :meth:`Resource.load` on ``roots`` and everything reachable from them
+    (children, connections), each once, so composites made from files have their
+    children before the graph is built.
+
+    Raises:
+        DeclarationError: A resource cannot load what it refers to.
+    """
+    seen: set[int] = set()
+    pending = list(roots)
+    while pending:
+        resource = pending.pop(0)
+        if id(resource) in seen:
+            continue
+        seen.add(id(resource))
+        resource.load(rootdir)
+        pending.extend(resource.children.values())
+        pending.extend(resource.connections)
 
 
 def bind(namespace: Mapping[str, Resource], prefix: str = "") -> dict[str, Resource]:

@@ -173,6 +173,8 @@ class ClockworkSession:
             if problems and report.passed:
                 report.outcome = "failed"
                 report.longrepr = "clockwork: " + "\n".join(problems)
+            for message in self.declarations.notices(collector.path):
+                collector.warn(pytest.PytestCollectionWarning(message))
             self.declarations.register_directory(collector)
         elif isinstance(collector, pytest.Module) and report.passed:
             from pytest_clockwork.collection import misplaced

@@ -213,6 +213,8 @@ class ContainerSpec(Spec):
     networks: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     must_run: bool = True
+    must_complete: bool = False
+    """A one-shot: ready once it has exited with code 0."""
     restart: str | None = None
     healthcheck: HealthcheckSpec | None = None
     user: str | None = None
@@ -226,7 +228,6 @@ class ContainerSpec(Spec):
     """The names in ``env`` whose values are secret: the state records digests of them."""
     build: BuildSpec | None = None
     """The image is built (and tagged ``image``) before the container starts."""
-
     tmpfs: Mapping[str, str] = field(default_factory=dict)
     """Path → tmpfs options (``""`` for Docker's defaults)."""
     mem_limit: int | None = None
@@ -252,13 +253,16 @@ class ContainerSpec(Spec):
 
     def to_json(self) -> dict[str, Any]:
         """As :meth:`Spec.to_json`, with a digest in place of each secret value and of each
-        file's content, without the :attr:`OPTIONS` left at their defaults, and without
-        ``build`` when nothing is built (the fingerprints of such containers stay)."""
+        file's content, and without the :attr:`OPTIONS` left at their defaults (nor
+        ``build`` when nothing is built, nor ``must_complete`` unless it is a one-shot):
+        the fingerprints of containers declared without them stay."""
         from pytest_clockwork.resources.secrets import digest, is_digest
 
         data = super().to_json()
         if data.get("build") is None:
             data.pop("build", None)
+        if not data.get("must_complete"):  # likewise for containers that are no one-shot
+            data.pop("must_complete", None)
         data["env"] = {
             name: digest(name, value) if name in self.secret_env and not is_digest(value) else value
             for name, value in self.env.items()

@@ -139,6 +139,8 @@ class Engine(ABC):
             name = record.outputs.get("container_name", container_id[:12])
             if seen is None:
                 return f"its container {name} is gone"
+            if seen.status == "exited" and seen.exit_code == 0 and record.spec.get("must_complete"):
+                return None  # a one-shot that did its work
             if seen.status == "paused":
                 return f"its container {name} is paused (docker unpause {name} resumes it)"
             if seen.status != "running":

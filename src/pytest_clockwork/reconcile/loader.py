@@ -153,6 +153,10 @@ def load(rootdir: Path, stack: str, pytest_args: Sequence[str] = ()) -> Declared
     for extra in (rootdir / "clockwork.lock", collector.inipath):
         if extra is not None:
             files[extra] = _mtime(extra)
+    if collector.deployment is not None:  # files declarations were read from (Compose)
+        for resource in collector.deployment.catalog.roots.values():
+            for node in resource.walk():
+                files.update((path, _mtime(path)) for path in node.sources())
     return Declared(rootdir, collector.deployment, files, collector.skipped)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, Self
 
@@ -242,6 +242,23 @@ class Resource(BaseModel):
         raise DeclarationError(
             f"a {type(self).__name__} that is not bound to a name in a conftest needs name=..."
         )
+
+    def load(self, rootdir: Path) -> None:
+        """Read what the declaration refers to, once pytest's rootdir is known.
+
+        Called when the conftest that binds it is scanned, before its fixture and the
+        dependency graph are made, and again later (it must do its work once). A
+        composite made from a file (:class:`~pytest_clockwork.ComposeResource`) adds its
+        children here. Nothing to do by default.
+
+        Raises:
+            DeclarationError: What it refers to cannot be used; the message says why.
+        """
+        return None
+
+    def sources(self) -> list[Path]:
+        """The files :meth:`load` read (``clockwork watch`` reloads when one changes)."""
+        return []
 
     def spec(self, context: SpecContext) -> Spec:
         """The normalised view that engines read.

@@ -155,6 +155,20 @@ def _unique(field: str, keys: list[str], texts: list[str], clash: str) -> None:
         seen[key] = text
 
 
+def _check_one_shot(container: ContainerResource) -> None:
+    """``must_complete=True`` asks the container to exit: refuse what says otherwise."""
+    if container.must_run and "must_run" in container.model_fields_set:
+        raise ValueError(
+            "must_run=True and must_complete=True contradict each other: a container that "
+            "must complete exits; drop must_run"
+        )
+    if container.restart_policy in ("always", "unless-stopped"):
+        raise ValueError(
+            f"must_complete=True with restart={container.restart_policy!r}: Docker would start it "
+            "again each time it exits, so it never completes; drop restart"
+        )
+
+
 class ContainerResource(ContainerActions, Resource):
     """Fields, fixture accessors and actions common to container resources.
 
@@ -180,6 +194,9 @@ class ContainerResource(ContainerActions, Resource):
         must_run: Wait until the container is ready: it runs, is healthy (with a
             healthcheck) and listens on its published ports; ``False`` for one-shot
             containers.
+        must_complete: A one-shot container (a migration, a seed): deployment waits until
+            it exits, and fails with its logs unless its exit code is 0. Those that
+            depend on it deploy after it has completed.
         restart_policy: Docker's restart policy, given as ``restart="always"`` (the
             deployed value's ``restart()`` restarts the container).
         healthcheck: A healthcheck; deployment waits until it reports healthy.
@@ -212,6 +229,7 @@ class ContainerResource(ContainerActions, Resource):
     entrypoint: str | list[str] | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     must_run: bool = True
+    must_complete: bool = False
     restart_policy: Literal["no", "always", "on-failure", "unless-stopped"] | None = Field(
         default=None, alias="restart"
     )
@@ -267,6 +285,8 @@ class ContainerResource(ContainerActions, Resource):
                     "clockwork's own (it finds and removes its containers by them); "
                     "choose another name"
                 )
+        if self.must_complete:
+            _check_one_shot(self)
         if self.working_dir is not None and not self.working_dir.startswith("/"):
             raise ValueError(
                 f"working_dir={self.working_dir!r}: Docker needs an absolute path inside the "
@@ -335,7 +355,8 @@ class ContainerResource(ContainerActions, Resource):
             volumes=tuple(volumes),
             networks=tuple(self.networks),
             labels=dict(self.labels),
-            must_run=self.must_run,
+            must_run=self.must_run and not self.must_complete,
+            must_complete=self.must_complete,
             restart=self.restart_policy,
             healthcheck=self.healthcheck.spec() if self.healthcheck else None,
             user=self.user,

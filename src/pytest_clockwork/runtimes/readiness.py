@@ -1,7 +1,8 @@
 """Waiting until a container is ready: polled with backoff, never a fixed sleep.
 
 Ready means: it runs; it is healthy, when it has a healthcheck; and something listens on
-each published TCP port (unless ``wait_for_ports`` is off). Used by both engines and by
+each published TCP port (unless ``wait_for_ports`` is off). A one-shot container
+(``must_complete``) is ready once it has exited with code 0. Used by both engines and by
 the reconciler when it starts a container again.
 """
 
@@ -47,6 +48,8 @@ def wait_until_ready(
         wait_exponential,
     )
 
+    if spec.must_complete:
+        return wait_until_complete(runtime, spec, container_id, cancelled=cancelled)
     wanted = {port.key for port in spec.ports}
     verdict: dict[str, bool] = {}
     probed = spec.wait_for_ports and any(port.protocol == "tcp" for port in spec.ports)
@@ -96,6 +99,66 @@ def wait_until_ready(
         resource=spec.key,
         logs=logs,
     )
+
+
+def wait_until_complete(
+    runtime: ContainerRuntime,
+    spec: ContainerSpec,
+    container_id: str,
+    *,
+    cancelled: threading.Event | None = None,
+) -> dict[str, int]:
+    """Poll ``runtime`` until a one-shot container (``must_complete``) has exited with
+    code 0.
+
+    Returns:
+        No published ports (it has exited).
+
+    Raises:
+        DeploymentError: It exited with another code, disappeared, or still ran after
+            ``start_timeout``; the error carries the last lines of its logs.
+    """
+    from tenacity import (
+        Retrying,
+        retry_if_result,
+        stop_after_delay,
+        stop_never,
+        stop_when_event_set,
+        wait_exponential,
+    )
+
+    cancel = stop_when_event_set(cancelled) if cancelled is not None else stop_never
+    seen: Observed | None = Retrying(
+        stop=stop_after_delay(spec.start_timeout) | cancel,
+        wait=wait_exponential(multiplier=0.01, min=0.005, max=0.5),
+        retry=retry_if_result(lambda seen: seen is not None and seen.status not in _ENDED),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+    )(runtime.observe, container_id)
+    if seen is not None and seen.status == "exited" and seen.exit_code == 0:
+        return {}
+    if seen is None:
+        what = "disappeared before it completed"
+    elif seen.status in _ENDED:
+        what = (
+            f"exited with code {seen.exit_code} (it must complete with 0: must_complete, or "
+            "depends_on with condition: service_completed_successfully); check its command "
+            "and the logs below"
+        )
+    else:
+        what = (
+            f"was still {seen.status!r} after {spec.start_timeout:.0f}s, and it must exit "
+            "(must_complete); check that its command ends, or raise start_timeout"
+        )
+    logs = runtime.logs(container_id, tail=LOG_TAIL)
+    raise DeploymentError(
+        f"resource {spec.key!r}: the one-shot container (image {spec.image}) {what}"
+        + (f"\n--- last {LOG_TAIL} lines of its logs ---\n{logs}" if logs.strip() else ""),
+        resource=spec.key,
+        logs=logs,
+    )
+
+
+_ENDED = ("exited", "dead")
 
 
 def _what(spec: ContainerSpec, seen: Observed | None, waited: float) -> str:

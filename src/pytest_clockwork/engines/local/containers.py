@@ -68,7 +68,7 @@ class ContainerDriver:
         )
         published = (
             wait_until_ready(runtime, spec, container_id, cancelled=self.engine.cancelled)
-            if spec.must_run
+            if spec.must_run or spec.must_complete
             else {}
         )
         return {

@@ -180,6 +180,8 @@ def image_args(spec: ContainerSpec) -> dict[str, Any]:
         build["platform"] = spec.platform
     if spec.build.args:
         build["args"] = dict(sorted(spec.build.args.items()))
+    if spec.platform is not None:
+        build["platform"] = spec.platform
     return {"image_name": spec.image, "build": build, "skip_push": True}
 
 
@@ -239,6 +241,12 @@ def check_supported(spec: ContainerSpec) -> None:
             problems.append(
                 f"{name}={size} bytes: pulumi-docker takes whole MiB (give e.g. '256m')"
             )
+    if spec.must_complete:
+        problems.append(
+            "must_complete=True (a one-shot, e.g. Compose's condition: "
+            "service_completed_successfully): pulumi-docker does not wait for a container to "
+            "exit, nor check its exit code"
+        )
     for item in spec.files:
         if item.mode > 0o4777:
             problems.append(

@@ -189,12 +189,12 @@ class Declarer:
 
         parent = pulumi.ResourceOptions(parent=self.parent(entry))
         needs: list[pulumi.Resource] = []
-        found: Any = None
+        looked_up = spec.build is None and spec.pull == "never"
         if spec.build is not None:
             needs.append(
                 docker.Image(f"{entry.name}-image", opts=parent, **mapping.image_args(spec))
             )
-        elif spec.pull == "never":  # only looked up: it fails when the image is not there
+        elif looked_up:  # only looked up: it fails when the image is not there
             found = docker.get_remote_image_output(
                 name=spec.image, opts=pulumi.InvokeOutputOptions(parent=self.parent(entry))
             )
@@ -209,7 +209,7 @@ class Declarer:
         needs += self._directories(entry, spec)
         args = mapping.container_args(spec, entry.facts, self.labels(entry))
         opts = self.options(entry, *needs)
-        if found is not None:
+        if looked_up:
             args["image"] = found.apply(lambda _: spec.image)
         if spec.secret_env:
             args["envs"] = pulumi.Output.secret(args["envs"])
