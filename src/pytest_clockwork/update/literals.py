@@ -28,6 +28,8 @@ def string(text: str, quote: str = '"') -> str:
     """``text`` as a string literal in the ``quote`` the file prefers."""
     if quote == "'" and "'" not in text:
         return repr(text)
+    if quote == '"' and '"' in text and "'" not in text and "\\" not in text:
+        return repr(text)  # single quotes spare the escapes, as black does
     return json.dumps(text, ensure_ascii=False)
 
 
