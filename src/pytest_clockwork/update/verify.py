@@ -80,6 +80,8 @@ def apply_and_check(
             "--rootdir",
             str(rootdir),
             f"--junitxml={report}",
+            "-o",
+            "junit_family=xunit1",  # the testcases name their file
             *pytest_args,
         ]
         done = subprocess.run(command, cwd=rootdir, capture_output=True, text=True, check=False)
