@@ -109,6 +109,35 @@ def test_a_keyword_is_added_on_the_line_when_it_fits_and_exploded_when_not() -> 
     )
 
 
+def test_a_one_line_list_that_grows_too_long_is_exploded_one_item_per_line() -> None:
+    source = """\
+        from pytest_clockwork import DockerResource, HealthcheckAssert
+
+        web = DockerResource(
+            image="app:1",
+            assertions=[HealthcheckAssert(port=80, path="/")],  # the home page
+        )
+        """
+    roots: dict[str, Resource] = {"web": web(assertions=[HealthcheckAssert(port=80, path="/")])}
+    command = ["sh", "-c", 'test "$MODE" = prod']
+
+    text, _ = edit(
+        source,
+        roots,
+        assertions=[
+            {"resource": "web", "type": "CommandSucceedsAssert", "arguments": {"command": command}}
+        ],
+    )
+
+    assert text.endswith(
+        "    assertions=[\n"
+        '        HealthcheckAssert(port=80, path="/"),\n'
+        '        CommandSucceedsAssert(command=["sh", "-c", \'test "$MODE" = prod\']),\n'
+        "    ],  # the home page\n"
+        ")\n"
+    )
+
+
 def test_single_quotes_stay_single_quotes() -> None:
     source = "from pytest_clockwork import DockerResource\n\nweb = DockerResource(image='app:1')\n"
 

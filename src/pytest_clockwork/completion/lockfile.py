@@ -6,7 +6,8 @@ saw (``seen``) and its fingerprint, the completed ``values``, and the ``model`` 
 produced them (for information only: another model setting does not invalidate it).
 It is written atomically (a temporary file renamed over it) under a file lock in
 ``.clockwork/``, so pytest-xdist workers that complete at the same time do not lose
-each other's entries; entries this run did not touch stay as they are.
+each other's entries; entries this run did not touch stay as they are. The ``updates``
+list records what ``clockwork update --write`` changed (intent, change set, model).
 """
 
 from __future__ import annotations

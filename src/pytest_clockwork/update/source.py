@@ -404,7 +404,9 @@ class SourceFile:
             return
         before = len(edits)
         self._insert(spans, closing, insertion.items, edits)
-        if not self._on_one_line(start, end) or self._fits(start, end, edits):
+        added = edits[before:]
+        exploded = any("\n" in edit.text for edit in added)  # an item too long for the line
+        if not self._on_one_line(start, end) or (not exploded and self._fits(start, end, edits)):
             return
         # The line grew too long: one item per line, as black writes it.
         del edits[before:]
