@@ -316,3 +316,35 @@ def test_bad_intents_are_usage_errors(
     assert code == 2
     assert says in capsys.readouterr().err
     assert (project / "conftest.py").read_text() == CONFTEST
+
+
+def test_secrets_are_shown_as_references_and_given_back_untouched(
+    pytester: pytest.Pytester,
+) -> None:
+    (pytester.path / "conftest.py").write_text(
+        "from pytest_clockwork import DockerResource\n\n"
+        'db = DockerResource(image="clockwork-test/busybox:latest", '
+        'env_vars={"POSTGRES_PASSWORD": "s3cr3t", "MODE": "dev"})\n'
+    )
+    reference = "${secret:db.env_vars.POSTGRES_PASSWORD}"
+    change = {
+        "summary": "Production mode.",
+        "changes": [
+            {
+                "resource": "db",
+                "field": "env_vars",
+                "value": {"POSTGRES_PASSWORD": reference, "MODE": "prod"},
+            }
+        ],
+        "assertions": [{"resource": "db", "type": "ContainerRunningAssert"}],
+    }
+    model = Model([change])
+
+    code, output = update(pytester.path, model, write=True)
+
+    assert code == 0
+    assert "s3cr3t" not in model.prompts[0]
+    assert reference in model.prompts[0]
+    text = (pytester.path / "conftest.py").read_text()
+    assert 'env_vars={"POSTGRES_PASSWORD": "s3cr3t", "MODE": "prod"}' in text
+    assert "rejected" not in output

@@ -164,14 +164,19 @@ class _Editor:
             )
             return
         node = existing.value
+        before = resource.context().get(existing.arg or change.field)  # secrets as references
         if isinstance(node, ast.Dict) and isinstance(change.value, Mapping):
-            self._mapping(source, node, change.value)
+            self._mapping(source, node, change.value, before)
             return
-        if _literal_value(node) != change.value:
+        if change.value not in (before, _literal_value(node)):
             self._replace(source, node, change.value)
 
-    def _mapping(self, source: SourceFile, node: ast.Dict, value: Mapping[str, Any]) -> None:
-        """Edit a mapping literal entry by entry: the others, and their comments, stay."""
+    def _mapping(
+        self, source: SourceFile, node: ast.Dict, value: Mapping[str, Any], before: Any
+    ) -> None:
+        """Edit a mapping literal entry by entry: the others, and their comments, stay;
+        so does an entry given back as it was shown (a secret, as its reference)."""
+        shown = before if isinstance(before, Mapping) else {}
         keys = []
         for key in node.keys:
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
@@ -182,7 +187,7 @@ class _Editor:
         for index, name in enumerate(keys):
             if name not in value:
                 source.remove_entry(node, index)
-            elif _literal_value(node.values[index]) != value[name]:
+            elif value[name] not in (_literal_value(node.values[index]), shown.get(name)):
                 self._replace(source, node.values[index], value[name])
         for name, item in value.items():
             if name not in keys:

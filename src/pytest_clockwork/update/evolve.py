@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.completion.policy import Rejection, review
 from pytest_clockwork.completion.request import NEVER_COMPLETED
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.secrets import references, shown
 
 from .changes import AssertionChange, ChangeSet, FieldChange, NewResource
 from .changes import assertion_class as assertion_type
@@ -87,13 +88,19 @@ def evolve(roots: Mapping[str, Resource], changes: ChangeSet, *, rootdir: Path) 
         return result
 
     built: dict[str, Resource] = {}
+    shown_references = set().union(*(references(r.context()) for r in roots.values()), set())
     for key, values in fields.items():
         resource = roots[key]
         data = {name: getattr(resource, name) for name in resource.model_fields_set}
-        data.update(values)
+        data.update(
+            {
+                name: kept_secrets(getattr(resource, name), value, f"{key}.{name}")
+                for name, value in values.items()
+            }
+        )
         candidate = _build(type(resource), data, key, values, found)
         if candidate is not None:
-            found.extend(review(candidate, values, rootdir=rootdir))
+            found.extend(review(candidate, values, rootdir=rootdir, references=shown_references))
             _carry_over(resource, candidate)
             built[key] = candidate
     for new in changes.new_resources:
@@ -156,6 +163,21 @@ def evolve(roots: Mapping[str, Resource], changes: ChangeSet, *, rootdir: Path) 
                 )
             )
     return result
+
+
+def kept_secrets(original: Any, proposed: Any, where: str) -> Any:
+    """``proposed`` with each secret that it gives back as the reference it was shown
+    (``${secret:web.env_vars.TOKEN}`` for ``web``'s ``TOKEN``) put back as itself."""
+    if isinstance(original, SecretStr):
+        return original if proposed == shown(original, where) else proposed
+    if isinstance(original, Mapping) and isinstance(proposed, Mapping):
+        return {
+            name: kept_secrets(original[name], value, f"{where}.{name}")
+            if name in original
+            else value
+            for name, value in proposed.items()
+        }
+    return proposed
 
 
 def _field_problem(change: FieldChange, roots: Mapping[str, Resource]) -> str | None:
