@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydantic_ai.models.function  # noqa: F401 - loaded once, before pytester's module snapshot
 import pytest
 
+import pytest_clockwork.update.agent  # noqa: F401 - (which would drop httpx's http.cookiejar)
 from pytest_clockwork.errors import ClockworkError
 from pytest_clockwork.reconcile.cli import main
 from pytest_clockwork.update.command import Request, run
