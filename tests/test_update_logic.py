@@ -350,3 +350,16 @@ def test_secrets_are_shown_as_references_and_given_back_untouched(
     text = (pytester.path / "conftest.py").read_text()
     assert 'env_vars={"POSTGRES_PASSWORD": "s3cr3t", "MODE": "prod"}' in text
     assert "rejected" not in output
+
+
+def test_a_later_completion_keeps_the_recorded_updates(tmp_path: Path) -> None:
+    from pytest_clockwork.completion.lockfile import LockEntry, Lockfile
+
+    lock = Lockfile(tmp_path)
+    with lock.held():
+        lock.record_update({"intent": "run web in production", "model": "scripted"})
+        entry = LockEntry(fingerprint="f", seen={}, values={"content": "x"}, model="m")
+        lock.update({"notes": entry})
+
+    assert lock.updates() == [{"intent": "run web in production", "model": "scripted"}]
+    assert lock.read() == {"notes": entry}
