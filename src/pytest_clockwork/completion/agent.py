@@ -172,7 +172,7 @@ class ModelCompleter:
                 last = _from_cause(exc.__cause__) or (rejections[-1] if rejections else [])
                 raise ProposalsRejected(request.key, last, self.max_retries + 1, str(exc)) from None
             except ModelAPIError as exc:
-                raise _endpoint_error(exc) from None
+                raise endpoint_error(exc) from None
         return Proposal(values=_values(result.output, request.fields), model=self.label)
 
     def _agent(
@@ -213,16 +213,22 @@ class ModelCompleter:
         return agent
 
     async def _run(self, agent: Agent[None, BaseModel], prompt: str) -> Any:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(TRANSIENT_ATTEMPTS),
-            wait=_backoff,
-            retry=retry_if_exception(_transient),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                return await agent.run(prompt)
-        raise AssertionError("unreachable: tenacity reraises the last failure")
+        return await run_agent(agent, prompt)
+
+
+async def run_agent(agent: Agent[None, Any], prompt: str) -> Any:
+    """``agent.run(prompt)``, retried with backoff while the endpoint fails transiently
+    (429, 5xx, timeouts, a dropped connection)."""
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(TRANSIENT_ATTEMPTS),
+        wait=_backoff,
+        retry=retry_if_exception(_transient),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            return await agent.run(prompt)
+    raise AssertionError("unreachable: tenacity reraises the last failure")
 
 
 def _values(output: BaseModel, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -288,7 +294,8 @@ def _backoff(state: RetryCallState) -> float:
     return float(min(BACKOFF_BASE * 2 ** (state.attempt_number - 1), BACKOFF_MAX))
 
 
-def _endpoint_error(exc: ModelAPIError) -> EndpointError:
+def endpoint_error(exc: ModelAPIError) -> EndpointError:
+    """What failed at the endpoint, with a hint of what to check."""
     if isinstance(exc, ModelAuthenticationError):
         hint = "the endpoint refused the key: check CW_API_KEY"
     elif isinstance(exc, ModelNotFoundError):

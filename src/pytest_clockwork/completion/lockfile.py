@@ -6,14 +6,15 @@ saw (``seen``) and its fingerprint, the completed ``values``, and the ``model`` 
 produced them (for information only: another model setting does not invalidate it).
 It is written atomically (a temporary file renamed over it) under a file lock in
 ``.clockwork/``, so pytest-xdist workers that complete at the same time do not lose
-each other's entries; entries this run did not touch stay as they are.
+each other's entries; entries this run did not touch stay as they are. The ``updates``
+list records what ``clockwork update --write`` changed (intent, change set, model).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ class Lockfile:
         """
         current = self.read()
         merged = {**current, **entries}
-        text = render(merged)
+        text = render(merged, self.updates())
         try:
             if self.path.read_text(encoding="utf-8") == text:
                 return False
@@ -142,16 +143,40 @@ class Lockfile:
         write_atomically(self.path, text, 0o644)  # committed: readable like any source file
         return True
 
+    def updates(self) -> list[dict[str, Any]]:
+        """The updates recorded by ``clockwork update --write``, oldest first."""
+        try:
+            data = json.loads(self.path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError):
+            return []
+        found = data.get("updates") if isinstance(data, dict) else None
+        return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+    def record_update(self, update: Mapping[str, Any]) -> None:
+        """Add an update (its intent, change set and model) to the file; keep the rest.
+
+        Call it while :meth:`held`.
+        """
+        text = render(self.read(), [*self.updates(), dict(update)])
+        write_atomically(self.path, text, 0o644)
+
     def _ensure_state_dir(self) -> None:
         state_directory(self.path.parent)
 
 
-def render(entries: Mapping[str, LockEntry]) -> str:
-    """The lock file's text: stable, sorted, indented JSON ending in a newline."""
-    payload = {
+def render(entries: Mapping[str, LockEntry], updates: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The lock file's text: stable, sorted, indented JSON ending in a newline.
+
+    Args:
+        entries: The pinned completions by resource key.
+        updates: The updates ``clockwork update --write`` recorded, oldest first.
+    """
+    payload: dict[str, Any] = {
         "version": VERSION,
         "resources": {key: entries[key].model_dump(mode="json") for key in sorted(entries)},
     }
+    if updates:
+        payload["updates"] = list(updates)
     return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

@@ -1,4 +1,5 @@
-"""The ``clockwork`` command: ``status``, ``watch`` and ``destroy`` for kept environments.
+"""The ``clockwork`` command: ``status``, ``watch``, ``destroy`` and ``update`` for kept
+environments.
 
 Each command works on a rootdir (``--rootdir``, default the current directory) and a
 stack (``--stack``, default ``CW_STACK`` or ``default``). Arguments after ``--`` go to
@@ -206,6 +207,25 @@ def _destroy_images(rootdir: Path) -> None:
         print(f"built images left (in use): {'; '.join(left)}")
 
 
+def _update(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    from pytest_clockwork.update.command import Request, read_intent, run
+
+    try:
+        intent = read_intent(args.intent, args.intent_file)
+    except ValueError as exc:
+        print(f"clockwork update: error: {exc}", file=sys.stderr)
+        return 2
+    request = Request(
+        intent=intent,
+        rootdir=args.rootdir,
+        stack=args.stack or _default_stack(),
+        write=args.write or args.apply,
+        apply=args.apply,
+        pytest_args=tuple(pytest_args),
+    )
+    return run(request)
+
+
 # -- plumbing ----------------------------------------------------------------------------
 
 
@@ -225,7 +245,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Look after the environments that pytest --clockwork-keep left running.",
         epilog="Arguments after -- go to the pytest collection that loads the declarations.",
     )
-    commands = parser.add_subparsers(title="commands", metavar="{status,watch,destroy}")
+    commands = parser.add_subparsers(title="commands", metavar="{status,watch,destroy,update}")
 
     status = commands.add_parser(
         "status", parents=[common], help="stacks, resources, health, expiry"
@@ -278,6 +298,21 @@ def _parser() -> argparse.ArgumentParser:
         help="also remove the images clockwork built for this rootdir (its build cache)",
     )
     destroy.set_defaults(run=_destroy)
+
+    update = commands.add_parser(
+        "update",
+        parents=[common],
+        help="change the declarations (and the kept stack) to carry out an intent",
+    )
+    update.add_argument("intent", nargs="?", metavar="INTENT", help="what to change, in words")
+    update.add_argument("--intent-file", type=Path, help="read the intent from this file")
+    update.add_argument("--write", action="store_true", help="write the edited conftest.py files")
+    update.add_argument(
+        "--apply",
+        action="store_true",
+        help="write, deploy onto the kept stack and run the assertions (implies --write)",
+    )
+    update.set_defaults(run=_update)
     return parser
 
 
