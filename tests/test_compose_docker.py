@@ -5,6 +5,7 @@ runs, and nothing left behind."""
 from __future__ import annotations
 
 import textwrap
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -220,10 +221,14 @@ def test_a_service_built_from_a_dockerfile_with_target_and_args(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RELEASE", "1.2.3")
+    # A token of this run in each build: two suites on one engine building the same
+    # Dockerfile at the same moment can get one image between them, labelled for one root.
+    token = uuid.uuid4().hex[:12]
     write(
         pytester,
-        """
+        f"""
         FROM clockwork-test/busybox:latest AS base
+        ENV RUN={token}
         ARG RELEASE
         RUN echo "release $RELEASE" > /www/release.txt
         FROM base AS test
@@ -254,7 +259,9 @@ def test_a_service_built_from_a_dockerfile_with_target_and_args(
         """,
         "deploy/compose.yaml",
     )
-    write(pytester, "FROM clockwork-test/busybox:latest\n", "api/probe/Dockerfile")
+    write(
+        pytester, f"FROM clockwork-test/busybox:latest\nENV RUN={token}\n", "api/probe/Dockerfile"
+    )
     declare('app = ComposeResource(file="deploy/compose.yaml")\n')
     pytester.makepyfile(
         test_api="""
