@@ -166,6 +166,10 @@ class Declarations:
                     self._problems.setdefault(directory, []).append(f"{where}: {problem}")
             if failed[id(value)] is not None:
                 del bound[name], found[name]
+        from pytest_clockwork.scopes import connections_out_of_scope
+
+        for problem in dict.fromkeys(connections_out_of_scope(bound.values())):
+            self._problems.setdefault(directory, []).append(f"{where}: {problem}")
         if bound:
             self._pending[directory] = bound
             self.by_directory[directory] = bound

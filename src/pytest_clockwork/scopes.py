@@ -95,7 +95,8 @@ def connections_out_of_scope(resources: Iterable[Resource]) -> Iterator[str]:
                     f"(scope {theirs!r}), which is deployed {each(theirs)} and would be gone "
                     f"while {_name(resource)} still needs it: a resource may connect only to "
                     f"resources of its own scope or a wider one; give {_name(other)} "
-                    f"scope={mine!r} (or wider), or {_name(resource)} scope={theirs!r}"
+                    f"scope={mine!r}{' (or wider)' if mine != SESSION else ''}, or "
+                    f"{_name(resource)} scope={theirs!r}"
                 )
         pending.extend(resource.children.values())
         pending.extend(resource.connections)
