@@ -156,14 +156,20 @@ def test_wider_connected_to_narrower_is_an_error_naming_both(
     declare(
         """
         db = DockerResource(image=IMAGE, scope="function")
-        api = DockerResource(image=IMAGE).connect(db)
-        """
+        api = DockerResource(image=IMAGE, scope="module").connect(db)
+        """,
+        "sub/conftest.py",
     )
-    pytester.makepyfile(test_api="def test_api(api):\n    pass\n")
+    (pytester.path / "sub" / "test_api.py").write_text("def test_api(api):\n    pass\n")
     result = pytester.runpytest("--clockwork-apply")
-    assert result.ret != 0
+    result.assert_outcomes(errors=1)  # a collection error of sub/
     result.stdout.fnmatch_lines(
-        ["*resource 'api' (scope 'session') is connected to resource 'db' (scope 'function')*"]
+        [
+            "*ERROR collecting sub*",
+            "*resource 'sub/api' (scope 'module') is connected to resource 'sub/db' "
+            "(scope 'function')*give 'sub/db' scope='module' (or wider), or 'sub/api' "
+            "scope='function'",
+        ]
     )
     assert leftovers() == {"containers": [], "networks": []}
 
