@@ -50,7 +50,12 @@ def test_function_scope_gives_each_test_its_own_container(
     assert (first, second) == ("one", "two")
     assert one != two  # two containers, with names that do not clash
     assert "one" not in seen_two and seen_one == seen_two  # no state from the other test
-    result.stdout.fnmatch_lines(["clockwork: web (function copy *) ready in *s"])
+    result.stdout.fnmatch_lines(
+        [
+            "clockwork: web (function copy *) ready in *s",
+            "deployed web: 2 function copies (one per test), ready in *s (median)",
+        ]
+    )
     assert leftovers() == {"containers": [], "networks": []}
     assert read_state(pytester.path) == {}
 
@@ -255,5 +260,66 @@ def test_xdist_workers_get_their_own_copies(
     pytester.makepyfile(test_web=tests)
     result = pytester.runpytest_subprocess("--clockwork-apply", "-n", "2", "-p", "xdist")
     result.assert_outcomes(passed=6)
+    assert leftovers() == {"containers": [], "networks": []}
+    assert read_state(pytester.path) == {}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_a_function_scoped_test_tears_down(
+    pytester: pytest.Pytester, declare: Any, leftovers: Any, signum: int
+) -> None:
+    declare('web = DockerResource(image=IMAGE, scope="function")\n')
+    pytester.makepyfile(
+        test_x="""
+        import time
+        from pathlib import Path
+
+        def test_blocks(web):
+            Path("test-started").write_text(web.container_name)
+            time.sleep(60)
+        """
+    )
+    process = run_subprocess(pytester, "--clockwork-apply")
+    eventually(lambda: (pytester.path / "test-started").exists(), timeout=30)
+    assert len(leftovers()["containers"]) == 1
+    os.kill(process.pid, signum)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert leftovers() == {"containers": [], "networks": []}
+    assert read_state(pytester.path) == {}
+
+
+def test_class_scope_failures_and_assertion_items(
+    pytester: pytest.Pytester, declare: Any, leftovers: Any
+) -> None:
+    declare(
+        """
+        web = DockerResource(
+            image=IMAGE, ports=["80"], scope="class",
+            assertions=[HealthcheckAssert(port=80, path="/")],
+        )
+        """
+    )
+    pytester.makepyfile(
+        test_web="""
+        from pathlib import Path
+
+        class TestOne:
+            def test_a(self, web):
+                Path("a").write_text(web.container_name)
+
+            def test_b(self, web):
+                assert web.container_name == Path("a").read_text()
+
+        class TestTwo:
+            def test_c(self, web):
+                assert web.container_name != Path("a").read_text()
+                assert False, "a failing test still has its copy removed"
+        """
+    )
+    result = pytester.runpytest("--clockwork-apply", "-v")
+    result.assert_outcomes(passed=3, failed=1)  # the assertion item passes on its own copy
+    result.stdout.fnmatch_lines(["*conftest.py::web.healthcheck PASSED*"])
+    assert len([line for line in result.stdout.lines if "(class copy" in line]) == 3
     assert leftovers() == {"containers": [], "networks": []}
     assert read_state(pytester.path) == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import statistics
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +155,12 @@ def summary_lines(session: ClockworkSession) -> list[str]:
             else f"{type(value).__name__} (no outputs)"
         )
         lines.append(f"deployed {key}: {where}{reused}{timing}")
+    for key, times in sorted(deployment.copies.made.items()):
+        scope = scope_of(deployment.graph.nodes[key])
+        lines.append(
+            f"deployed {key}: {len(times)} {scope} {'copy' if len(times) == 1 else 'copies'} "
+            f"({each(scope)}), ready in {statistics.median(times):.2f}s (median)"
+        )
     reported: set[int] = set()
     for key, error in deployment.failures.items():
         if id(error) not in reported:
