@@ -8,7 +8,9 @@ parallel where the graph allows, after the wider resources it connects to (the s
 or the copies of wider scopes). Each copy has an id of its own, in its records, its
 containers' and networks' names and labels, so copies never clash. Its records are
 written before anything is created, like any resource's, so teardown after Ctrl-C and
-the watchdog after a crash remove it; normally it is destroyed when pytest ends the scope.
+the watchdog after a crash remove it; normally it is destroyed when pytest ends the scope
+(a copy of containers on free ports on a thread, while the next tests go on; the session
+waits for those removals before its own teardown).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +68,8 @@ class Copies:
         self.made: dict[str, list[float]] = {}
         """Each key deployed as copies in this session, with how long each copy took."""
         self._numbers = itertools.count(1)
+        self._pool: ThreadPoolExecutor | None = None
+        self._removals: list[Future[None]] = []
 
     def provide(self, key: str, node: Any, needs: Iterable[str] = ()) -> Resource:
         """The value of ``key`` (a resource of a narrower scope) in the copy of ``node``.
@@ -155,12 +160,15 @@ class Copies:
     def _end(self, copy: Copy) -> None:
         """The scope of ``copy`` ended: destroy it.
 
+        A copy of containers with free host ports only is removed on a thread while the
+        next tests go on (nothing of it is in their way: its names are its own); one that
+        holds a pinned host port or a file's path is removed now, before the next copy
+        needs them.
+
         Raises:
-            DeploymentError: Something could not be removed (its record stays, for
+            DeploymentError: Something could not be removed now (its record stays, for
                 ``--clockwork-destroy``).
         """
-        from pytest_clockwork.teardown import destroy_records
-
         self.live.pop((copy.scope, copy.node.nodeid), None)
         deployment = self.deployment
         state = deployment.store.read()
@@ -171,15 +179,47 @@ class Copies:
         ]
         if not records:
             return
+        if all(_nothing_fixed(record) for record in records):
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clockwork-rm")
+            self._removals.append(self._pool.submit(self._destroy, copy, records))
+            return
+        self._destroy(copy, records)
+
+    def _destroy(self, copy: Copy, records: list[ResourceRecord]) -> None:
+        from pytest_clockwork.teardown import destroy_records
+
+        deployment = self.deployment
         outcome = destroy_records(deployment.store, deployment.session, records)
         if outcome.failures:
             details = "; ".join(f"{rid}: {error}" for rid, error in outcome.failures.items())
             raise DeploymentError(f"could not remove the {copy.scope} copy {copy.id}: {details}")
 
-    def end_all(self) -> None:
-        """Forget the copies still live (the session is ending; its teardown removes
-        them from their records)."""
+    def finish(self) -> list[str]:
+        """Wait until the copies being removed on a thread are gone.
+
+        Returns:
+            What could not be removed (its records stay, for the session's teardown).
+        """
+        problems = []
+        for removal in self._removals:
+            error = removal.exception()
+            if error is not None:
+                problems.append(str(error))
+        self._removals.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.live.clear()
+        return problems
+
+
+def _nothing_fixed(record: ResourceRecord) -> bool:
+    """Whether a copy's record holds nothing another copy could need at once: a
+    container with free host ports only (its name, and its networks', are its own)."""
+    if record.kind != "container":
+        return False
+    return not any(port.get("host_port") for port in record.spec.get("ports", []))
 
 
 def scope_node(node: Any, scope: str) -> Any:

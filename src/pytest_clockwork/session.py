@@ -332,6 +332,9 @@ class ClockworkSession:
         deployment = self.deployment
         topology = self.topology
         deployment.stop()  # what is still deploying stops, and is recorded, first
+        problems = deployment.copies.finish()  # copies being removed are gone, next
+        if problems:
+            self.error = "; ".join(problems)
         try:
             if topology.role == "controller":
                 self.shared_records = deployment.lifecycle.run_records(self.run_id)
