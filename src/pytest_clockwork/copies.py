@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,14 +40,12 @@ class Copy:
         node: The pytest node the copy lives as long as.
         id: Its id: part of its records' ids and of its containers' and networks' names.
         values: The fixture values, by key.
-        records: What it created (destroyed when the scope ends).
     """
 
     scope: str
     node: Any
     id: str
     values: dict[str, Resource] = field(default_factory=dict)
-    records: list[ResourceRecord] = field(default_factory=list)
 
 
 class Copies:
@@ -104,12 +102,6 @@ class Copies:
                 return copy.values[key]
         return None
 
-    def values_for(self, chain: list[Any]) -> Iterator[Resource]:
-        """Every value in the live copies of ``chain``'s nodes."""
-        for copy in self.live.values():
-            if copy.node in chain:
-                yield from copy.values.values()
-
     def _copy(self, key: str, node: Any) -> Copy:
         scope = scope_of(self.deployment.graph.nodes[key])
         found = self.live.get((scope, node.nodeid))
@@ -145,10 +137,7 @@ class Copies:
             instance=copy.id,
             outer=outer,
         )
-        try:
-            deployment.deploy_copy(plan, copy.values, wider)
-        finally:
-            copy.records.extend(step.task.record for step in plan)
+        deployment.deploy_copy(plan, copy.values, wider)
         seconds = time.monotonic() - started
         for step in plan:
             self.made.setdefault(step.key, []).append(seconds)
