@@ -92,3 +92,36 @@ def test_scope_rules() -> None:
     child.connect(ok)  # a class-scoped child connected to a function-scoped resource
     (problem,) = connections_out_of_scope([parent])
     assert "'p.c' (scope 'class') is connected to resource 'ok' (scope 'function')" in problem
+
+
+def test_package_scope_lives_as_long_as_the_declaring_package(
+    pytester: pytest.Pytester, declare: Any
+) -> None:
+    # As pytest scopes a package fixture: by the package of the conftest that defines it.
+    pytester.mkpydir("a")
+    declare(
+        'notes = FileResource(name="n.txt", content="clean", scope="package")\n', "a/conftest.py"
+    )
+    for package in ("a/x", "a/y"):
+        pytester.mkpydir(package)
+        (pytester.path / package / "test_it.py").write_text(
+            "def test_it(notes):\n"
+            "    with open('seen', 'a') as seen:\n"
+            "        seen.write(notes.read_text() + ' ')\n"
+            "    notes.path.write_text(notes.read_text() + '+')\n"
+        )
+    result = pytester.runpytest("--clockwork-apply", "--setup-show")
+    result.assert_outcomes(passed=2)
+    assert len([line for line in result.stdout.lines if "SETUP    P notes" in line]) == 1
+    result.stdout.fnmatch_lines(["deployed a/notes: 1 package copy (one per package)*"])
+    assert (pytester.path / "seen").read_text() == "clean clean+ "  # one copy for both
+    assert not (pytester.path / "a" / "n.txt").exists()
+
+
+def test_reset_on_a_module_copy_runs_before_its_later_tests(
+    pytester: pytest.Pytester, declare: Any
+) -> None:
+    declare('notes = FileResource(name="n.txt", content="clean", scope="module", reset=True)\n')
+    pytester.makepyfile(test_notes=FILE_TESTS)
+    pytester.runpytest("--clockwork-apply").assert_outcomes(passed=2)
+    assert (pytester.path / "two-saw").read_text() == "clean"
