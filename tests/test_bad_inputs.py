@@ -766,6 +766,64 @@ CASES = [
         test=uses("app"),
         says=("app.c.txt → app", "app → app.c.txt", "connect("),
     ),
+    # -- scope= and reset= (issue 16) -----------------------------------------------------
+    docker("scope-unknown", 'scope="test"', "scope='test'", "scope='function'", "'session'"),
+    docker("scope-an-int", "scope=1", "scope=1", "'module'"),
+    docker("scope-misspelled", 'scope="modul"', "scope='module'"),
+    docker("reset-true-on-a-container", "reset=True", "reset=True", "FileResource", "commands"),
+    docker("reset-a-string", 'reset="rm -f /tmp/x"', "reset", "reset=['rm -f /tmp/x']"),
+    docker("reset-an-empty-command", 'reset=[""]', "reset[0]", "empty command", "sh -c"),
+    docker("reset-an-empty-list-command", "reset=[[]]", "reset[0]", "empty command"),
+    docker(
+        "reset-command-fails",
+        'reset=["echo no such table >&2; exit 3"]',
+        "reset command",
+        "exited with 3",
+        "no such table",
+        test=uses("web"),
+    ),
+    file("file-reset-commands", 'content="x", reset=["rm x"]', "reset", "reset=True"),
+    git("git-reset", 'repo_url="r", reset=True', "reset", "FileResource (reset=True)"),
+    bad(
+        "blank-reset",
+        "app = BlankResource(reset=True)\n",
+        test=uses("app"),
+        resource="app",
+        says=("reset", "scope='function'"),
+    ),
+    bad(
+        "scope-child-differs-from-composite",
+        src(
+            'child = FileResource(name="c.txt", content="x", scope="function")',
+            "app = BlankResource().add(child)",
+        ),
+        test=uses("app"),
+        resource="c.txt",
+        says=("scope='function'", "composite", "set it on the composite"),
+    ),
+    bad(
+        "scope-wider-connects-to-narrower",
+        src(
+            'db = FileResource(name="d.txt", content="x", scope="function")',
+            'api = FileResource(name="a.txt", content="y").connect(db)',
+        ),
+        test=uses("api"),
+        resource="api",
+        says=("'db' (scope 'function')", "scope 'session'", "give 'db' scope='session', or"),
+    ),
+    bad(
+        "scope-wider-connects-to-narrower-below",
+        None,
+        files={
+            "sub/conftest.py": src(
+                'db = FileResource(name="d.txt", content="x", scope="function")',
+                'api = FileResource(name="a.txt", content="y", scope="module").connect(db)',
+            ),
+            "sub/test_sub.py": uses("api"),
+        },
+        resource="sub/api",
+        says=("(scope 'module')", "(scope 'function')", "scope='module'"),
+    ),
     # -- names: duplicates, pytest's own fixtures, where and what is bound ----------------
     bad(
         "two-files-one-path",

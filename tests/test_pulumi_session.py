@@ -283,3 +283,22 @@ def test_the_custom_resource_example_asks_for_the_pulumi_cli(tmp_path: Path) -> 
 
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
     assert "--clockwork-engine pulumi needs the Pulumi CLI" in done.stderr
+
+
+def test_a_narrower_scope_asks_for_the_local_engine(
+    pytester: pytest.Pytester, fake: FakePulumi
+) -> None:
+    write(
+        pytester,
+        'from pytest_clockwork import FileResource\n\nnotes = FileResource(content="x", '
+        'scope="function")\n',
+        "def test_notes(notes):\n    pass\n",
+    )
+
+    result = run(pytester, "--clockwork-apply")
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*resource 'notes' has scope='function'*use --clockwork-engine local, or leave scope out"]
+    )
+    assert fake.calls == []

@@ -1,8 +1,8 @@
 """pytest-clockwork: infrastructure as pytest fixtures.
 
 Declare resources as Pydantic models in ``conftest.py``; each one bound to a
-module-level name becomes a session-scoped fixture of that name, deployed with
-``pytest --clockwork-apply`` and destroyed at the end.
+module-level name becomes a fixture of that name (session-scoped unless its ``scope``
+says otherwise), deployed with ``pytest --clockwork-apply`` and destroyed at the end.
 
 The names below load on first use, so that the plugin itself (loaded by every pytest
 run) imports nothing heavy.
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from pytest_clockwork.errors import ImageUnavailableError as ImageUnavailableError
     from pytest_clockwork.errors import LockfileError as LockfileError
     from pytest_clockwork.errors import NotDeployedError as NotDeployedError
+    from pytest_clockwork.errors import ResetError as ResetError
     from pytest_clockwork.errors import StateError as StateError
     from pytest_clockwork.resources.actions import ExecResult as ExecResult
     from pytest_clockwork.resources.apple import AppleContainerResource as AppleContainerResource
@@ -84,6 +85,7 @@ _EXPORTS: dict[str, str] = {
             "ImageUnavailableError",
             "LockfileError",
             "NotDeployedError",
+            "ResetError",
             "StateError",
         ),
         "pytest_clockwork.resources.actions": ("ExecResult",),

@@ -8,6 +8,7 @@ deploys nothing and knows no engine.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ class Catalog:
         self._graph: ResourceGraph | None = None
         self._memo: dict[Any, Any] = {}
         """Kept between the specs of this session (see :attr:`SpecContext.memo`)."""
+        self._lock = threading.RLock()
+        """Completion and specs are asked for from the background deployment and from
+        the fixtures of narrower scopes at once: one at a time, each completed once."""
 
     def declare(self, resource: Resource) -> None:
         """Add a root declaration (a resource bound in a conftest).
@@ -53,30 +57,33 @@ class Catalog:
     @property
     def graph(self) -> ResourceGraph:
         """The dependency graph of everything declared so far."""
-        if self._graph is None:
-            self._graph = ResourceGraph.build(self.roots.values())
-        return self._graph
+        with self._lock:
+            if self._graph is None:
+                self._graph = ResourceGraph.build(self.roots.values())
+            return self._graph
 
     def complete(self, keys: Iterable[str]) -> dict[str, Resource]:
         """The completed declaration of each key (from the lock, or a model)."""
         keys = list(keys)
-        wanted = [key for key in keys if key not in self.completed]
-        for key in wanted:  # nothing to complete: the declaration as it is
-            if not self.graph.nodes[key].missing_fields():
-                self.completed[key] = self.graph.nodes[key]
-        wanted = [key for key in wanted if key not in self.completed]
-        if wanted:
-            from pytest_clockwork.completion.service import complete_resources
+        with self._lock:
+            wanted = [key for key in keys if key not in self.completed]
+            for key in wanted:  # nothing to complete: the declaration as it is
+                if not self.graph.nodes[key].missing_fields():
+                    self.completed[key] = self.graph.nodes[key]
+            wanted = [key for key in wanted if key not in self.completed]
+            if wanted:
+                from pytest_clockwork.completion.service import complete_resources
 
-            self.completed.update(complete_resources(self, wanted))
-        return {key: self.completed[key] for key in keys}
+                self.completed.update(complete_resources(self, wanted))
+            return {key: self.completed[key] for key in keys}
 
     def spec_of(self, key: str) -> Spec:
         """The normalised view of a completed resource."""
         context = SpecContext(
             rootdir=self.rootdir, key=key, secret=self.secret_value, memo=self._memo
         )
-        return self.complete([key])[key].spec(context)
+        with self._lock:
+            return self.complete([key])[key].spec(context)
 
     def secret_value(self, name: str, _seen: tuple[str, ...] = ()) -> str:
         """The value a ``${secret:<key>.<field>[.<name>]}`` reference names (its own

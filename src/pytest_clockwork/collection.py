@@ -1,4 +1,5 @@
-"""Finding resources in conftest files and registering them as session fixtures.
+"""Finding resources in conftest files and registering them as fixtures (of each
+resource's scope: the session's unless it says otherwise).
 
 A conftest's module-level resources become fixtures visible exactly where that
 conftest's own fixtures are: registered on its directory's node once pytest has
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 RESOURCE_MODULE = "pytest_clockwork.resources.base"
 
-Provider = Callable[["Resource", str], "Resource"]
+Provider = Callable[["Resource", str, Any], "Resource"]
+"""Gives a fixture its value: the resource, the fixture's name, and for a resource of a
+narrower scope the node of its scope (``None`` for the session)."""
 
 
 BUILT_IN_FIXTURES = frozenset(
@@ -95,8 +98,8 @@ class Declarations:
     """The resources declared in conftest files, and where each is visible.
 
     Args:
-        provide: Called by a resource fixture with the resource and the fixture name;
-            returns the fixture value.
+        provide: Called by a resource fixture with the resource, the fixture name and
+            (for a narrower scope) its scope's node; returns the fixture value.
         rootdir: pytest's rootdir (the keys of deeper conftests' resources say where).
     """
 
@@ -163,6 +166,10 @@ class Declarations:
                     self._problems.setdefault(directory, []).append(f"{where}: {problem}")
             if failed[id(value)] is not None:
                 del bound[name], found[name]
+        from pytest_clockwork.scopes import connections_out_of_scope
+
+        for problem in dict.fromkeys(connections_out_of_scope(bound.values())):
+            self._problems.setdefault(directory, []).append(f"{where}: {problem}")
         if bound:
             self._pending[directory] = bound
             self.by_directory[directory] = bound
@@ -213,21 +220,42 @@ class Declarations:
         return None
 
     def _register(self, node: pytest.Collector, directory: Path) -> None:
+        from pytest_clockwork.scopes import scope_of
+
         for name, resource in self._pending.pop(directory).items():
-            pytest.register_fixture(
-                name=name, func=self._fixture(name, resource), node=node, scope="session"
+            scope = scope_of(resource)
+            func = (
+                self._fixture(name, resource) if scope == "session" else self._copy(name, resource)
             )
+            pytest.register_fixture(name=name, func=func, node=node, scope=scope)
             self._visible.setdefault(name, []).append((node, resource))
+
+    def _copy(self, name: str, resource: Resource) -> Callable[..., Any]:
+        """The fixture of a resource of a narrower scope: the copy of its scope's node."""
+        provide = self._provide
+
+        def fixture(request: pytest.FixtureRequest) -> Resource:
+            return provide(resource, name, request.node)
+
+        return self._named(fixture, name, resource)
 
     def _fixture(self, name: str, resource: Resource) -> Callable[[], Any]:
         provide = self._provide
 
         def fixture() -> Resource:
-            return provide(resource, name)
+            return provide(resource, name, None)
+
+        return self._named(fixture, name, resource)
+
+    @staticmethod
+    def _named(fixture: Callable[..., Any], name: str, resource: Resource) -> Callable[..., Any]:
 
         fixture.__name__ = name
         fixture.__qualname__ = name
-        fixture.__doc__ = f"clockwork resource {name!r} ({type(resource).__name__})"
+        from pytest_clockwork.scopes import scope_of
+
+        scope = "" if scope_of(resource) == "session" else f", scope {scope_of(resource)}"
+        fixture.__doc__ = f"clockwork resource {name!r} ({type(resource).__name__}{scope})"
         return fixture
 
     def resolve(self, item: pytest.Item, name: str) -> Resource | None:

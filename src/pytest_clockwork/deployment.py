@@ -14,11 +14,12 @@ import contextlib
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from pytest_clockwork.catalog import Catalog
+from pytest_clockwork.copies import Copies
 from pytest_clockwork.engines import choose_engine, create_engine
 from pytest_clockwork.engines.base import Engine, SessionInfo, Task
 from pytest_clockwork.errors import ClockworkError, DeploymentError
@@ -27,8 +28,9 @@ from pytest_clockwork.lifecycle import Lifecycle
 from pytest_clockwork.options import Options
 from pytest_clockwork.plan import Plan, Planner
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.scopes import SESSION, scope_of
 from pytest_clockwork.specs import Spec
-from pytest_clockwork.state import StateStore, now
+from pytest_clockwork.state import ResourceRecord, StateStore, now
 from pytest_clockwork.teardown import destroy_records
 
 Progress = Callable[[str], None]
@@ -99,6 +101,8 @@ class Deployment:
         self._settled: dict[str, threading.Event] = {}
         """Set when a resource the background deployment handles is ready or failed."""
         self._background: threading.Thread | None = None
+        self.copies = Copies(self, worker)
+        """The copies of resources of narrower scopes (one per test, module...)."""
 
     # -- the parts ---------------------------------------------------------------------
 
@@ -173,9 +177,11 @@ class Deployment:
         if self._background is not None or not self.needed or not self.engine.background:
             return
         try:
-            pending = self.graph.closure(self.needed)
+            pending = self.session_keys(self.needed)
         except ClockworkError:
             return  # the declarations are wrong: each fixture that asks says how
+        if not pending:
+            return
         for key in pending:
             self._settled.setdefault(key, threading.Event())
         self._background = threading.Thread(
@@ -207,10 +213,17 @@ class Deployment:
             self.engine.cancelled.set()
             self._background.join()
 
+    def session_keys(self, keys: Iterable[str]) -> set[str]:
+        """The session-scoped resources among ``keys`` and what they need (those of
+        narrower scopes are deployed as copies, by :attr:`copies`)."""
+        graph = self.graph
+        return {key for key in graph.closure(keys) if scope_of(graph.nodes[key]) == SESSION}
+
     def ensure(self, keys: Iterable[str]) -> None:
-        """Deploy whatever of ``keys`` (and what they need) is not deployed yet."""
+        """Deploy whatever of ``keys`` (and what they need) is not deployed yet; only the
+        session-scoped ones (a copy of a narrower scope comes from :attr:`copies`)."""
         with self._lock:
-            pending = self.graph.closure(keys) - set(self.deployed) - set(self.failures)
+            pending = self.session_keys(keys) - set(self.deployed) - set(self.failures)
             if not pending:
                 return
             self.lifecycle.start()
@@ -273,14 +286,30 @@ class Deployment:
                 self._ready(step.task)
                 self._settle(step.task, None)
         fresh = [step.task for step in plan if step.deploys]
+        self._record_planned(fresh)
+        todo = plan.tasks("create", "replace")
+        failures = self.engine.deploy(todo, self._ready, self._done) if todo else {}
+        self._record_results(fresh, failures, self.deployed)
+        for step in plan:
+            self._settle(step.task, failures.get(step.key))
+
+    def _record_planned(self, fresh: list[Task]) -> None:
+        """Write the records of what is about to be created, with the names known up
+        front, before anything is: whoever tears down (even the watchdog) knows them."""
         with self.store.transaction() as state:
             for task in fresh:
                 for what, identifiers in self.engine.planned(task).items():
                     for identifier in identifiers:
                         task.record.add_created(what, identifier)
                 state.put(task.record)
-        todo = plan.tasks("create", "replace")
-        failures = self.engine.deploy(todo, self._ready, self._done) if todo else {}
+
+    def _record_results(
+        self,
+        fresh: list[Task],
+        failures: Mapping[str, BaseException],
+        values: Mapping[str, Resource],
+    ) -> None:
+        """Note in the records what deploying them did (outputs, or that it failed)."""
         with self.store.transaction() as state:
             for task in fresh:
                 record = state.records.get(task.record.id, task.record)
@@ -289,12 +318,50 @@ class Deployment:
                     record.status = "failed"
                 else:
                     record.status = "ready"
-                    record.outputs = self._outputs_now(task)
+                    value = values.get(task.key)
+                    record.outputs = dict(value.outputs) if value is not None else task.outputs
                     record.deployed_at = now()
                     record.seconds = task.record.seconds
                 state.put(record)
-        for step in plan:
-            self._settle(step.task, failures.get(step.key))
+
+    def deploy_copy(
+        self, plan: Plan, values: dict[str, Resource], wider: Mapping[str, Resource]
+    ) -> list[ResourceRecord]:
+        """Deploy a copy of a narrower scope (see :mod:`pytest_clockwork.copies`).
+
+        Args:
+            plan: The copy's plan (all *create*).
+            values: Where the copy's fixture values go, by key.
+            wider: The values of the wider resources it connects to.
+
+        Returns:
+            The copy's records (written before anything is created).
+
+        Raises:
+            ClockworkError: A resource of the copy failed to deploy (the others are
+                deployed and recorded, for teardown).
+        """
+        fresh = [step.task for step in plan]
+        with self._lock:
+            self.lifecycle.start()
+            self._record_planned(fresh)
+            failures = self.engine.deploy(plan.tasks("create"), self._ready)
+        for task in fresh:
+            if task.key not in failures:
+                values[task.key] = self._deployed_value(
+                    task.key, task.outputs, task.record.id, task.spec, {**wider, **values}
+                )
+        self._record_results(fresh, failures, values)
+        for task in fresh:
+            if task.key in failures:
+                failure = failures[task.key]
+                if isinstance(failure, ClockworkError):
+                    raise failure
+                raise DeploymentError(
+                    f"resource {task.key!r} failed to deploy: {type(failure).__name__}: {failure}",
+                    resource=task.key,
+                )
+        return [task.record for task in fresh]
 
     def _adopt(self, plan: Plan) -> None:
         """Take over the kept records the plan reuses (one that went meanwhile, taken by
@@ -369,12 +436,19 @@ class Deployment:
                 ) from None
 
     def _deployed_value(
-        self, key: str, outputs: dict[str, Any], record_id: str, spec: Spec
+        self,
+        key: str,
+        outputs: dict[str, Any],
+        record_id: str,
+        spec: Spec,
+        values: Mapping[str, Resource] | None = None,
     ) -> Resource:
         """The fixture value of ``key``: the completed model with ``outputs``. When an
         action in a test changes its outputs (a restart moves a host port), they are
         written to its record ``record_id`` too, where xdist workers and later sessions
-        attach from."""
+        attach from. Its children and connections are taken from ``values`` (by
+        default what the session deployed)."""
+        values = self.deployed if values is None else values
         resource = self.catalog.completed[key]
         value = resource.deployed_copy(
             outputs,
@@ -384,12 +458,12 @@ class Deployment:
         )
         children = {}
         for name, child in resource.children.items():
-            deployed_child = self.deployed.get(child.key)
+            deployed_child = values.get(child.key)
             if deployed_child is not None:
                 deployed_child._parent = value
                 children[name] = deployed_child
         value._children = children
-        value._connections = [self.deployed.get(other.key, other) for other in resource.connections]
+        value._connections = [values.get(other.key, other) for other in resource.connections]
         return value
 
     # -- attach --------------------------------------------------------------------------
@@ -410,9 +484,3 @@ class Deployment:
             key, step.task.outputs, step.task.record.id, step.task.spec
         )
         return self.deployed[key]
-
-    def _outputs_now(self, task: Task) -> dict[str, Any]:
-        """``task``'s outputs as its fixture value has them now (a test may already have
-        restarted it, on a new host port, while the deployment went on)."""
-        value = self.deployed.get(task.key)
-        return dict(value.outputs) if value is not None else task.outputs

@@ -69,6 +69,11 @@ class FileConflictError(DeploymentError):
     """A file resource would overwrite a file that clockwork did not create."""
 
 
+class ResetError(ClockworkError):
+    """A resource's ``reset=`` failed before a test: a command exited with another code than
+    0 (the message has the command and its output), or a file could not be restored."""
+
+
 class NotDeployedError(ClockworkError):
     """A fixture asked for a resource that is not running in the stack."""
 

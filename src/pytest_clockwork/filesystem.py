@@ -108,6 +108,34 @@ def write_atomically(path: Path, content: str | bytes, mode: int) -> str:
     return identity
 
 
+def rewrite_in_place(path: Path, content: str | bytes, mode: int, identity: str | None) -> str:
+    """Write ``content`` with ``mode`` at ``path`` again (a file resource's ``reset=True``).
+
+    While ``path`` is still the file clockwork wrote (its ``identity``), that very file is
+    rewritten, so it keeps its identity; otherwise (removed, replaced, a symbolic link put
+    there: never followed) a new file takes its place, as :func:`write_atomically` writes.
+
+    Returns:
+        The identity of the file now at ``path``.
+
+    Raises:
+        OSError: It cannot be written (its directory is gone, a directory is there).
+    """
+    data = content.encode() if isinstance(content, str) else content
+    if identity is not None and identity_of(path) == identity:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        except OSError:
+            descriptor = -1
+        if descriptor >= 0:
+            with os.fdopen(descriptor, "wb") as stream:
+                os.fchmod(descriptor, mode)
+                stream.truncate(0)
+                stream.write(data)
+            return identity
+    return write_atomically(path, data, mode)
+
+
 def _identity(info: os.stat_result) -> str:
     return f"{info.st_dev}:{info.st_ino}"
 

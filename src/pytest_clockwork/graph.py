@@ -31,7 +31,8 @@ class ResourceGraph:
         """Flatten composites and follow connections from ``roots``.
 
         Raises:
-            DeclarationError: Two different resources share a key.
+            DeclarationError: Two different resources share a key, or one is connected to
+                a resource of a narrower scope.
         """
         graph = cls()
         pending = list(roots)
@@ -60,6 +61,10 @@ class ResourceGraph:
                 needs.update(other.key for other in ancestor.connections)
                 ancestor = ancestor.parent
             graph.deps[key] = needs
+        from pytest_clockwork.scopes import connections_out_of_scope
+
+        for problem in connections_out_of_scope(graph.nodes.values()):
+            raise DeclarationError(problem)
         return graph
 
     def root_of(self, key: str) -> str:

@@ -124,10 +124,32 @@ class ConftestAssertions(pytest.File):
         provide = self.provide
 
         def run(**fixtures: Any) -> None:
-            assertion.verify(provide(key))
+            # A resource of a narrower scope is checked in the item's own copy of it.
+            found = _within(fixtures.get(fixture), key)
+            assertion.verify(found if found is not None else provide(key))
 
         run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [inspect.Parameter(fixture, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         )
         run.__name__ = f"{key}.{assertion.label}"
         return run
+
+
+def _within(value: Any, key: str) -> Resource | None:
+    """The deployed resource ``key`` of a copy of a narrower scope, reached from a fixture
+    value (itself, a child or a connection); ``None`` for a session-scoped one."""
+    from pytest_clockwork.resources.base import Resource
+    from pytest_clockwork.scopes import SESSION, scope_of
+
+    pending = [value]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, Resource) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.key == key:
+            return current if scope_of(current) != SESSION and current.is_deployed else None
+        pending.extend(current.children.values())
+        pending.extend(current.connections)
+    return None

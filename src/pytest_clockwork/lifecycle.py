@@ -102,7 +102,8 @@ class Lifecycle:
         return self.store.read().of_session(self.session.id)
 
     def teardown(self, *, failed: bool) -> tuple[list[ResourceRecord], Outcome]:
-        """Destroy what this session owns, or keep it as ``--clockwork-keep`` says.
+        """Destroy what this session owns, or keep it as ``--clockwork-keep`` says (only
+        session-scoped resources are ever kept).
 
         Returns:
             The kept records, and what the destruction did.
@@ -115,11 +116,13 @@ class Lifecycle:
             with self.store.transaction() as state:
                 for record in owned:
                     stored = state.records.get(record.id)
-                    if stored is not None and stored.status == "ready":
+                    if stored is not None and stored.status == "ready" and not stored.instance:
                         stored.kept = True
                         stored.expires_at = self._expiry(stored.lifetime)
                         kept.append(stored)
-            doomed = [record for record in owned if record.status != "ready"]
+            # Only session-scoped resources are kept: a copy of a narrower scope is gone
+            # with its scope (one left by an interrupted test goes now).
+            doomed = [r for r in owned if r.status != "ready" or r.instance]
         outcome = (
             destroy_records(self.store, self.session, doomed, self.output) if doomed else Outcome()
         )

@@ -10,20 +10,24 @@ there), or *attach* to one that runs (a session without ``--clockwork-apply``). 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pytest_clockwork.engines import create_engine
 from pytest_clockwork.engines.base import SessionInfo, Task
-from pytest_clockwork.errors import NotDeployedError
-from pytest_clockwork.specs import ContainerSpec, Spec, check_distinct
+from pytest_clockwork.errors import DeploymentError, NotDeployedError
+from pytest_clockwork.scopes import SESSION, each, rank, scope_of
+from pytest_clockwork.specs import ContainerSpec, Spec, check_distinct, session_network
 from pytest_clockwork.state import ResourceRecord, StackState, StateStore
 
 if TYPE_CHECKING:
     from pytest_clockwork.catalog import Catalog
 
 Action = Literal["create", "reuse", "replace", "attach"]
+LEVELS_PER_SCOPE = 100
+"""Records of narrower scopes get levels this far above wider ones (per scope), so that
+a session torn down as a whole (after Ctrl-C, by the watchdog) removes them first."""
 
 
 @dataclass
@@ -107,29 +111,67 @@ class Planner:
         self.engine = engine
         self.worker = worker
 
-    def plan(self, keys: Iterable[str], deployed: Iterable[str] = ()) -> Plan:
+    def plan(
+        self,
+        keys: Iterable[str],
+        deployed: Iterable[str] = (),
+        instance: str | None = None,
+        outer: Mapping[str, str | None] | None = None,
+    ) -> Plan:
         """The plan for ``keys`` (with what they need) in a session that deploys.
 
         Args:
             keys: The resources to deploy.
-            deployed: What this session deployed already (it shares networks with them).
+            deployed: What this session deployed already (it shares networks with them);
+                left out of the plan.
+            instance: The copy of a narrower scope that ``keys`` are deployed for (a
+                test's, a module's...): its records, names and networks are its own.
+                ``None``: the session's resources (narrower ones, when asked for, are
+                shown as created: ``--clockwork-plan``).
+            outer: For a copy: the wider resources it may connect to (all in
+                ``deployed``), each with the copy of its own scope that is deployed
+                (``None``: the session's); the copy joins their networks.
 
         Raises:
             ClockworkError: A declaration cannot be completed or deployed (a cycle, two
                 resources that would make the same thing...).
         """
         graph = self.catalog.graph
-        pending = graph.closure(keys)
-        levels = graph.levels(pending)
+        done = set(deployed)
+        pending = graph.closure(keys) - done
+        levels = [[key for key in level if key in pending] for level in graph.levels(pending)]
         self.catalog.complete(pending)
-        check_distinct(self.catalog.spec_of(key) for key in pending | set(deployed))
+        check_distinct(self.catalog.spec_of(key) for key in pending | done)
+        self._check_engine(pending)
         state = self.store.read()
         plan = Plan()
-        for index, level in enumerate(levels):
+        for index, level in enumerate(row for row in levels if row):
             plan.levels.append(
-                [self._step(key, index, pending | set(deployed), state) for key in level]
+                [
+                    self._step(key, index, pending, done, state, instance, outer or {})
+                    for key in level
+                ]
             )
         return plan
+
+    def _check_engine(self, keys: Iterable[str]) -> None:
+        """The Pulumi engine deploys session-scoped resources only.
+
+        Raises:
+            DeploymentError: A narrower scope is asked of the Pulumi engine.
+        """
+        if self.engine != "pulumi":
+            return
+        for key in sorted(keys):
+            scope = scope_of(self.catalog.graph.nodes[key])
+            if scope != SESSION:
+                raise DeploymentError(
+                    f"resource {key!r} has scope={scope!r}: the Pulumi engine updates the "
+                    f"whole stack for each change, too slow for a copy {each(scope)}, so it "
+                    "deploys session-scoped resources only; use --clockwork-engine local, "
+                    "or leave scope out",
+                    resource=key,
+                )
 
     def attach(self, key: str) -> Step:
         """The step of a session that does not deploy: attach to what the stack runs.
@@ -142,7 +184,10 @@ class Planner:
             (
                 r
                 for r in state.records.values()
-                if r.key == key and r.session == self.session.id and r.status == "ready"
+                if r.key == key
+                and r.session == self.session.id
+                and r.status == "ready"
+                and r.instance is None
             ),
             None,
         )
@@ -165,27 +210,46 @@ class Planner:
         task = Task(spec=spec, resource=resource, record=record, outputs=dict(record.outputs))
         return Step("attach", task, kept=record, reason="running in the stack")
 
-    def _step(self, key: str, level: int, involved: set[str], state: StackState) -> Step:
+    def _step(
+        self,
+        key: str,
+        level: int,
+        pending: set[str],
+        done: set[str],
+        state: StackState,
+        instance: str | None,
+        outer: Mapping[str, str | None],
+    ) -> Step:
         spec = self.catalog.spec_of(key)
         resource = self.catalog.completed[key]
+        scope = scope_of(self.catalog.graph.nodes[key])
         record = ResourceRecord(
             key=key,
             session=self.session.id,
             kind=spec.kind,
             engine=self.engine,
             fingerprint=spec.fingerprint(),
-            level=level,
+            # Narrower copies go first when a session is torn down as a whole.
+            level=level + LEVELS_PER_SCOPE * rank(scope),
             spec=spec.to_json(),
             worker=self.worker,
             lifetime=resource.max_duration,
+            scope=scope,
+            instance=instance,
         )
+        linked = set(self._links(key, pending | done))
+        wider = {other for other in linked if other in outer} if instance is not None else set()
+        joined = {session_network("clockwork", self.session.suffix(outer[o])) for o in wider}
         task = Task(
             spec=spec,
             resource=resource,
             record=record,
             depends_on=tuple(sorted(self.catalog.graph.deps[key])),
-            links=self._links(key, involved),
+            links=tuple(sorted(linked - wider)),
+            outer_networks=tuple(sorted(joined)),
         )
+        if scope != SESSION:
+            return Step("create", task, reason=f"scope {scope}: {each(scope)}")
         kept = state.kept(key)
         if kept is None:
             return Step("create", task)
@@ -197,13 +261,25 @@ class Planner:
         return Step("reuse", task, kept, "kept, unchanged and running")
 
     def _links(self, key: str, involved: set[str]) -> tuple[str, ...]:
-        """The containers ``key`` (a container) is connected with: they share a network."""
+        """The containers ``key`` (a container) is connected with: they share a network.
+
+        Containers of narrower scopes that connect to it count too, deployed or not yet:
+        their copies come later and join its network to reach it.
+        """
+        from pytest_clockwork.resources.container import ContainerResource
+
         graph = self.catalog.graph
         containers = {
             other for other in involved if isinstance(self.catalog.spec_of(other), ContainerSpec)
         }
         if key not in containers:
             return ()
+        mine = rank(scope_of(graph.nodes[key]))
+        containers |= {
+            other
+            for other, resource in graph.nodes.items()
+            if isinstance(resource, ContainerResource) and rank(scope_of(resource)) > mine
+        }
         connected = {other.key for other in graph.nodes[key].connections}
         connecting = {
             other for other in containers if key in {c.key for c in graph.nodes[other].connections}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shlex
+import statistics
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_clockwork.errors import ClockworkError
+from pytest_clockwork.scopes import each, scope_of
 
 if TYPE_CHECKING:
     from pytest_clockwork.deployment import Deployment
@@ -70,6 +72,9 @@ def plan_lines(deployment: Deployment) -> list[str]:
         lines.append(f"  level {number}:")
         for step in level:
             kind = type(step.task.resource).__name__
+            scope = step.task.record.scope
+            if scope != "session":
+                kind += f", scope {scope}: {each(scope)}"
             summary = _spec_summary(step.spec.to_json())
             lines.append(f"    {step.key} ({kind}{summary}): {_ACTIONS[step.action](step)}")
             lines.extend(f"      {line}" for line in deployment.catalog.details(step.key))
@@ -150,6 +155,12 @@ def summary_lines(session: ClockworkSession) -> list[str]:
             else f"{type(value).__name__} (no outputs)"
         )
         lines.append(f"deployed {key}: {where}{reused}{timing}")
+    for key, times in sorted(deployment.copies.made.items()):
+        scope = scope_of(deployment.graph.nodes[key])
+        lines.append(
+            f"deployed {key}: {len(times)} {scope} {'copy' if len(times) == 1 else 'copies'} "
+            f"({each(scope)}), ready in {statistics.median(times):.2f}s (median)"
+        )
     reported: set[int] = set()
     for key, error in deployment.failures.items():
         if id(error) not in reported:
@@ -167,6 +178,15 @@ def summary_lines(session: ClockworkSession) -> list[str]:
                 expiry = f", expires {datetime.fromtimestamp(record.expires_at):%Y-%m-%d %H:%M:%S}"
             lines.append(f"kept {record.key}: {endpoints(record.outputs)}{expiry}")
         lines.append(f"destroy with: {command}")
+    if (deployment.options.keep == "always" or session.kept) and deployment.copies.made:
+        narrower = ", ".join(
+            f"{key} (scope {scope_of(deployment.graph.nodes[key])})"
+            for key in sorted(deployment.copies.made)
+        )
+        lines.append(
+            f"not kept: {narrower}: --clockwork-keep keeps only session-scoped resources; a "
+            "copy of a narrower scope is removed when its scope ends"
+        )
     if session.outcome is not None:
         for record_id, error in session.outcome.failures.items():
             lines.append(f"could not destroy {record_id}: {error}")
@@ -194,8 +214,9 @@ def container_logs(
     else:
         keys = [resource.key for _, resource in session.declarations.used_by(item)]
     seen: set[str] = set()
+    chain = item.listchain()
     for key in keys:
-        deployed = deployment.deployed.get(key)
+        deployed = deployment.deployed.get(key) or deployment.copies.value_for(chain, key)
         if deployed is None:
             continue
         for part in deployed.walk():

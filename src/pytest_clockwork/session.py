@@ -58,6 +58,8 @@ class ClockworkSession:
         self.run_id = new_run_id()
         self.shared_records: list[ResourceRecord] = []
         self._topology: Topology | None = None
+        self.needs: set[str] = set()
+        """The keys of the resources the test being set up uses."""
 
     # -- lazily built state ------------------------------------------------------------
 
@@ -131,9 +133,17 @@ class ClockworkSession:
         with _write_lock, capture.global_and_fixture_disabled() if capture else _nothing():
             reporter.write_line(line)
 
-    def _provide(self, resource: Resource, name: str) -> Resource:
+    def _provide(self, resource: Resource, name: str, node: Any = None) -> Resource:
         self.deployment.declare(resource)
-        return self._provide_key(resource.key)
+        if node is None:
+            return self._provide_key(resource.key)
+        from pytest_clockwork.errors import ClockworkError
+
+        try:
+            return self.deployment.copies.provide(resource.key, node, self.needs)
+        except ClockworkError as exc:
+            message = str(exc)
+        pytest.fail(message, pytrace=False)
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -216,6 +226,7 @@ class ClockworkSession:
             self.config.pluginmanager.register(FailureDetails(self), FAILURE_DETAILS)
         if not self.declarations:
             return
+        self.config.pluginmanager.register(BeforeEachTest(self), BEFORE_EACH_TEST)
         needed = {
             resource.key
             for item in session.items
@@ -321,6 +332,9 @@ class ClockworkSession:
         deployment = self.deployment
         topology = self.topology
         deployment.stop()  # what is still deploying stops, and is recorded, first
+        problems = deployment.copies.finish()  # copies being removed are gone, next
+        if problems:
+            self.error = "; ".join(problems)
         try:
             if topology.role == "controller":
                 self.shared_records = deployment.lifecycle.run_records(self.run_id)
@@ -333,9 +347,10 @@ class ClockworkSession:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Restore the SIGTERM handler."""
-        details = config.pluginmanager.get_plugin(FAILURE_DETAILS)
-        if details is not None:
-            config.pluginmanager.unregister(details)
+        for name in (FAILURE_DETAILS, BEFORE_EACH_TEST):
+            plugin = config.pluginmanager.get_plugin(name)
+            if plugin is not None:
+                config.pluginmanager.unregister(plugin)
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
@@ -378,6 +393,35 @@ class FailureDetails:
         return report
 
 
+class BeforeEachTest:
+    """Notes which resources the test being set up uses (a copy of a narrower scope
+    deploys those of its scope together) and runs their ``reset=`` before its fixtures.
+
+    Registered only when the run declares resources.
+
+    Args:
+        session: The run's clockwork session.
+    """
+
+    def __init__(self, session: ClockworkSession) -> None:
+        self.session = session
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Before the test's fixtures: reset what it uses (a failing reset fails its
+        setup)."""
+        session = self.session
+        used = session.declarations.used_by(item)
+        session.needs = {resource.key for _, resource in used}
+        resettable = [(name, resource) for name, resource in used if resource.resets]
+        if resettable:
+            from pytest_clockwork.copies import reset_before
+
+            problem = reset_before(session.deployment, item, resettable)
+            if problem is not None:
+                pytest.fail(problem, pytrace=False)
+
+
 def _has_assertions(bindings: Any) -> bool:
     from pytest_clockwork.items import reachable
 
@@ -386,6 +430,7 @@ def _has_assertions(bindings: Any) -> bool:
 
 _write_lock = threading.Lock()
 FAILURE_DETAILS = "clockwork-failure-details"
+BEFORE_EACH_TEST = "clockwork-before-each-test"
 _nothing = contextlib.nullcontext
 
 

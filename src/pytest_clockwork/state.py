@@ -73,6 +73,10 @@ class ResourceRecord(BaseModel):
         deployed_at: Unix time when it became ready.
         seconds: How long deployment took.
         worker: The pytest-xdist worker that deployed it, under xdist.
+        scope: The resource's scope (``session`` unless it has a narrower one).
+        instance: For a narrower scope, the copy this record is of (one per test, module,
+            ...): part of its id, its container's name and its networks' names. Such a
+            record is removed when its scope ends; it is never kept nor reused.
     """
 
     key: str
@@ -91,11 +95,15 @@ class ResourceRecord(BaseModel):
     deployed_at: float | None = None
     seconds: float | None = None
     worker: str | None = None
+    scope: str = "session"
+    instance: str | None = None
 
     @property
     def id(self) -> str:
-        """``key@session``: unique in a stack."""
-        return f"{self.key}@{self.session}"
+        """``key@session`` (``key@session#instance`` for a copy of a narrower scope):
+        unique in a stack."""
+        suffix = f"#{self.instance}" if self.instance else ""
+        return f"{self.key}@{self.session}{suffix}"
 
     def add_created(self, what: str, identifier: str) -> None:
         """Note that ``identifier`` (a container id, a path) of type ``what`` was created."""

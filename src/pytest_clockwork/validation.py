@@ -12,6 +12,12 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+ELSEWHERE = {
+    "reset": "only containers (reset=[commands]) and a FileResource (reset=True) can be "
+    "reset before each test; scope='function' gives each test a new one instead",
+}
+"""What to say of a field that other resource types have, given to one that has not."""
+
 
 def check_arguments(model: type[BaseModel], data: Any) -> Any:
     """Refuse unknown fields (naming the closest known one) and a single value given
@@ -30,6 +36,7 @@ def check_arguments(model: type[BaseModel], data: Any) -> Any:
             close = [field for field in shown if str(name) in field or field in str(name)]
             close = close or difflib.get_close_matches(str(name), list(shown), n=1, cutoff=0.6)
             hint = f"did you mean {close[0]}=...?" if close else "it takes no such argument"
+            hint = ELSEWHERE.get(str(name), hint)
             raise ValueError(
                 f"{model.__name__} has no field {name!r}: {hint} (its fields: "
                 f"{', '.join(sorted(shown))})"

@@ -36,8 +36,9 @@ class SessionInfo:
     rootdir: Path
     root_id: str
 
-    def labels(self, key: str | None = None) -> dict[str, str]:
-        """The labels that mark what this session creates (for ``key``, when given)."""
+    def labels(self, key: str | None = None, instance: str | None = None) -> dict[str, str]:
+        """The labels that mark what this session creates (for ``key``, and its copy
+        ``instance`` of a narrower scope, when given)."""
         labels = {
             f"{LABEL_PREFIX}managed": "true",
             f"{LABEL_PREFIX}root": self.root_id,
@@ -46,7 +47,14 @@ class SessionInfo:
         }
         if key is not None:
             labels[f"{LABEL_PREFIX}resource"] = key
+        if instance is not None:
+            labels[f"{LABEL_PREFIX}instance"] = instance
         return labels
+
+    def suffix(self, instance: str | None = None) -> str:
+        """What names of this session's things end with: its id, and for a copy of a
+        narrower scope that copy's id too (``1a2b3c4d-5e6f``), so that copies never clash."""
+        return self.id if instance is None else f"{self.id}-{instance}"
 
 
 @dataclass
@@ -56,6 +64,8 @@ class Task:
     Attributes:
         depends_on: Keys that must be deployed first.
         links: Keys of containers it is connected with (they share a network).
+        outer_networks: For a copy of a narrower scope: the networks of the wider copies
+            it connects to (it joins them to reach those; they never reach it).
         outputs: Filled in by the engine.
     """
 
@@ -64,7 +74,13 @@ class Task:
     record: ResourceRecord
     depends_on: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    outer_networks: tuple[str, ...] = ()
     outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def instance(self) -> str | None:
+        """The copy of a narrower scope this task deploys (``None``: the session's)."""
+        return self.record.instance
 
     @property
     def key(self) -> str:

@@ -20,13 +20,14 @@ from pydantic import (
 from pytest_clockwork.assertions.base import Assertion
 from pytest_clockwork.errors import DeclarationError, NotDeployedError
 from pytest_clockwork.resources.types import Seconds
+from pytest_clockwork.scopes import Scope, check_scope
 from pytest_clockwork.specs import CustomSpec, Spec, SpecContext
 
 OutputsListener = Callable[[dict[str, Any]], None]
 """Told a deployed resource's new outputs (see :meth:`Resource.deployed_copy`)."""
 AlertOn = Literal["drift", "failure"]
 ALERT_KINDS: tuple[AlertOn, ...] = ("drift", "failure")
-LIFECYCLE_FIELDS = ("max_duration", "on_drift", "stateful", "alert_on")
+LIFECYCLE_FIELDS = ("max_duration", "on_drift", "stateful", "alert_on", "scope", "reset")
 """Fields about a resource's life after deployment, not about what is deployed."""
 
 
@@ -34,10 +35,10 @@ class Resource(BaseModel):
     """A piece of infrastructure that tests need.
 
     Bind an instance to a module-level name in a ``conftest.py`` and it becomes a
-    session-scoped fixture of that name. Fields left ``None`` that the class lists in
-    :attr:`completable` are completed by an AI model when the resource has a
-    ``description`` (pinned in ``clockwork.lock``); without a description they take
-    their plain defaults.
+    fixture of that name, session-scoped unless ``scope`` says otherwise. Fields left
+    ``None`` that the class lists in :attr:`completable` are completed by an AI model when
+    the resource has a ``description`` (pinned in ``clockwork.lock``); without a
+    description they take their plain defaults.
 
     Subclass it for your own resource types: build on a built-in (subclass
     :class:`~pytest_clockwork.DockerResource` with your defaults), or implement
@@ -56,6 +57,11 @@ class Resource(BaseModel):
         stateful: It holds data (a database): ``clockwork watch`` never destroys and
             recreates it without ``--allow-stateful``.
         alert_on: What ``clockwork watch`` sends alerts for: ``"drift"``, ``"failure"``.
+        scope: The fixture's pytest scope, and how long one deployed copy lives:
+            ``"session"`` (the default: deployed once), ``"package"``, ``"module"``,
+            ``"class"`` or ``"function"`` (each test gets a copy of its own, removed after
+            it). A composite's children take its scope. A resource may connect only to
+            resources of its own scope or a wider one.
     """
 
     # Errors quote the offending value in their message; pydantic's own copy of the whole
@@ -79,6 +85,7 @@ class Resource(BaseModel):
     on_drift: Literal["alert", "auto_correct"] = "alert"
     stateful: bool = False
     alert_on: list[AlertOn] = Field(default_factory=lambda: list(ALERT_KINDS))
+    scope: Scope = "session"
 
     _children: dict[str, Resource] = PrivateAttr(default_factory=dict)
     _connections: list[Resource] = PrivateAttr(default_factory=list)
@@ -101,6 +108,11 @@ class Resource(BaseModel):
         from pytest_clockwork.notation import check_name
 
         return None if value is None else check_name(value)
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _check_scope(cls, value: Any) -> Any:
+        return check_scope(value)
 
     @model_validator(mode="after")
     def _check_strings(self) -> Self:
@@ -145,6 +157,12 @@ class Resource(BaseModel):
                 raise DeclarationError(
                     f"{child._label()} is already a child of {child._parent._label()}: "
                     "a resource has one parent; use connect() to depend on it instead"
+                )
+            if "scope" in child.model_fields_set and child.scope != self.scope:
+                raise DeclarationError(
+                    f"{child._label()} has scope={child.scope!r}, but a child takes the scope "
+                    f"of its composite ({self._label()}, scope={self.scope!r}): leave scope out "
+                    f"of the child and set it on the composite"
                 )
             child._parent = self
             self._children[child.name] = child
@@ -227,6 +245,23 @@ class Resource(BaseModel):
             shown["description"] = self.description
         shown["type"] = type(self).__name__
         return shown
+
+    # -- before each test --------------------------------------------------------------
+
+    @property
+    def resets(self) -> bool:
+        """Whether this resource is brought back to a clean state before each test that
+        uses it (``reset=`` on a container or a file)."""
+        return False
+
+    def reset_now(self) -> None:
+        """Bring the deployed resource back to a clean state, as clockwork does before each
+        test that uses it (nothing to do by default).
+
+        Raises:
+            ResetError: It could not be; the message says why.
+        """
+        return None
 
     # -- deployment --------------------------------------------------------------------
 

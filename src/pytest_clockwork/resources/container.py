@@ -13,6 +13,7 @@ from pytest_clockwork.notation import parse_port, parse_volume, resolve_path
 from pytest_clockwork.resources.actions import ContainerActions
 from pytest_clockwork.resources.base import Resource
 from pytest_clockwork.resources.build import Build, derived_tag
+from pytest_clockwork.resources.resets import ResetCommand, check_commands, run_commands
 from pytest_clockwork.resources.secrets import conceal_env, expand
 from pytest_clockwork.resources.types import (
     EnvName,
@@ -209,6 +210,10 @@ class ContainerResource(ContainerActions, Resource):
             port (the default); ``False`` for ports the container does not serve at once.
         wait_for: Assertions polled until they pass before tests get the fixture,
             e.g. ``[HealthcheckAssert(port=80)]``.
+        reset: Commands run inside the container, in order, before each test that uses
+            its fixture (a string runs with ``sh -c``, a list as it is): a clean slate
+            cheaper than a new container, e.g. ``["psql -U postgres -c 'TRUNCATE users'"]``.
+            One that fails fails the test's setup, with the command and its output.
     """
 
     # ``restart=`` is the policy's name where it is declared; ``restart()`` is the action.
@@ -241,6 +246,15 @@ class ContainerResource(ContainerActions, Resource):
     start_timeout: Seconds = 60.0
     wait_for_ports: bool = True
     wait_for: list[Assertion] = Field(default_factory=list)
+    reset: list[ResetCommand] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_reset_argument(cls, data: Any) -> Any:
+        # Before the generic argument check, which would say "reset takes a list" of True.
+        if isinstance(data, dict) and "reset" in data:
+            data = {**data, "reset": check_commands(data["reset"])}
+        return data
 
     @field_validator("build", mode="before")
     @classmethod
@@ -370,6 +384,19 @@ class ContainerResource(ContainerActions, Resource):
         )
 
     # -- the deployed container --------------------------------------------------------
+
+    @property
+    def resets(self) -> bool:
+        """Whether ``reset=`` has commands to run before each test."""
+        return bool(self.reset)
+
+    def reset_now(self) -> None:
+        """Run the ``reset=`` commands in the deployed container, as before each test.
+
+        Raises:
+            ResetError: A command failed (its output is in the message).
+        """
+        run_commands(self)
 
     @property
     def container_id(self) -> str:

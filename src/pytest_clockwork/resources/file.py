@@ -11,6 +11,7 @@ from pydantic import SecretStr, field_validator, model_validator
 from pytest_clockwork.errors import DeclarationError
 from pytest_clockwork.notation import check_filename, parse_mode, resolve_path
 from pytest_clockwork.resources.base import Resource
+from pytest_clockwork.resources.resets import check_file_reset, restore_file
 from pytest_clockwork.resources.secrets import expand
 from pytest_clockwork.resources.types import FileMode, Text
 from pytest_clockwork.specs import FileSpec, SpecContext
@@ -29,6 +30,8 @@ class FileResource(Resource):
             this is the absolute path of the written file.
         overwrite: Replace a file that clockwork did not create (it is restored at
             teardown). Without it, an existing file is an error.
+        reset: Write the declared content and mode again before each test that uses the
+            fixture, whatever an earlier test did to the file.
 
     Example:
         ``notes = FileResource(name="notes.txt", content="hello", directory="scratch")``
@@ -43,6 +46,12 @@ class FileResource(Resource):
     mode: FileMode | None = None
     path: Path | None = None
     overwrite: bool = False
+    reset: bool = False
+
+    @field_validator("reset", mode="before")
+    @classmethod
+    def _check_reset(cls, value: Any) -> Any:
+        return check_file_reset(value)
 
     @field_validator("name")
     @classmethod
@@ -89,6 +98,19 @@ class FileResource(Resource):
 
     def _output_fields(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
         return {"path": Path(outputs["path"])}
+
+    @property
+    def resets(self) -> bool:
+        """Whether the file is written again before each test (``reset=True``)."""
+        return self.reset
+
+    def reset_now(self) -> None:
+        """Write the declared content and mode again, as before each test.
+
+        Raises:
+            ResetError: The file cannot be written.
+        """
+        restore_file(self)
 
     def read_text(self, encoding: str = "utf-8") -> str:
         """The deployed file's current text."""

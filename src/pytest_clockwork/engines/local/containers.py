@@ -47,7 +47,10 @@ class ContainerDriver:
         runtime.prepare(spec, self.preparation(spec))
         networks: dict[str, list[str]] = {}
         joined: dict[str, str] = {}
-        for logical in spec.logical_networks(bool(task.links)):
+        for logical in spec.logical_networks(bool(task.links or task.outer_networks)):
+            if task.instance is not None and logical not in spec.networks:
+                joined.update(self._instance_networks(task, networks))
+                continue
             external = logical in spec.networks and runtime.external_network(logical)
             actual = joined[logical] = self.network_for(logical, external=external)
             if runtime.makes_networks and not external:
@@ -61,11 +64,10 @@ class ContainerDriver:
             elif runtime.makes_networks and not runtime.volume_exists(mount.source):
                 self.engine.note(task.record, "volumes", mount.source)
                 runtime.ensure_volume(mount.source, session.labels(spec.key))
-        name = spec.container_name(session.id)
+        name = spec.container_name(session.suffix(task.instance))
         self.engine.note(task.record, "containers", name)
-        container_id = runtime.start(
-            spec, name=name, labels=session.labels(spec.key), networks=networks
-        )
+        labels = session.labels(spec.key, task.instance)
+        container_id = runtime.start(spec, name=name, labels=labels, networks=networks)
         published = (
             wait_until_ready(runtime, spec, container_id, cancelled=self.engine.cancelled)
             if spec.must_run or spec.must_complete
@@ -79,6 +81,39 @@ class ContainerDriver:
             "networks": joined,
             "runtime": spec.runtime,
         }
+
+    def _instance_networks(self, task: Task, networks: dict[str, list[str]]) -> dict[str, str]:
+        """The networks a copy of a narrower scope joins for its connections: one of the
+        copy's own, where the containers of the copy (and narrower copies connecting to
+        them) reach them by name, and the networks of the wider copies it connects to
+        (joined without its names: they never connect to it, and other copies have the same).
+
+        The copy's own network is the copy's to remove; a wider copy's network is that
+        copy's (the copy notes it only while it may be the one that creates it).
+
+        Returns:
+            What it joined: ``clockwork`` → the copy's network (or a wider copy's).
+        """
+        spec = task.spec
+        assert isinstance(spec, ContainerSpec)
+        runtime = runtime_for(spec.runtime)
+        session = self.engine.session
+        own = session_network("clockwork", session.suffix(task.instance))
+        wanted: list[tuple[str, list[str]]] = [(name, []) for name in task.outer_networks]
+        if task.links:
+            wanted.append((own, spec.aliases()))
+        joined: dict[str, str] = {}
+        for actual, aliases in wanted:
+            joined["clockwork"] = actual
+            networks[actual] = aliases
+            if not runtime.makes_networks:
+                continue
+            self.engine.note(task.record, "networks", actual)
+            with self._network_lock:
+                created = runtime.ensure_network(actual, session.labels())
+            if actual != own and not created:
+                self.engine.unnote(task.record, "networks", actual)
+        return joined
 
     def preparation(self, spec: ContainerSpec) -> Preparation:
         """How the runtime prepares ``spec``'s image: a built image is labelled as this

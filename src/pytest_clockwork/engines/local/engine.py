@@ -54,7 +54,7 @@ class LocalEngine(Engine):
     def planned(self, task: Task) -> dict[str, list[str]]:
         """A container's name is known up front: record it with the others at once."""
         if isinstance(task.spec, ContainerSpec):
-            return {"containers": [task.spec.container_name(self.session.id)]}
+            return {"containers": [task.spec.container_name(self.session.suffix(task.instance))]}
         return {}
 
     def destroy(self, record: ResourceRecord) -> None:
