@@ -6,24 +6,19 @@ Imported only when a container is deployed, inspected or removed.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlparse
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 from docker.types import Healthcheck
 
-from pytest_clockwork.errors import (
-    DeploymentError,
-    EngineUnavailableError,
-    ImageUnavailableError,
-)
+from pytest_clockwork.errors import DeploymentError, ImageUnavailableError
 from pytest_clockwork.runtimes.base import LOCAL_HOST, Action, ContainerRuntime, Preparation
 from pytest_clockwork.runtimes.base import Observed as Observed
+from pytest_clockwork.runtimes.endpoint import Connection, Endpoint, connect, locate, settings_of
 from pytest_clockwork.runtimes.ports import on_link, probe_direct
 from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec
 
@@ -31,46 +26,59 @@ _NS = 1_000_000_000
 DIRECT_TIMEOUT = 0.25
 """Seconds to wait for a container's own address to answer before asking another way."""
 _lock = threading.Lock()
-_client: docker.DockerClient | None = None
+_connection: tuple[tuple[str, ...], Connection] | None = None
+"""The connection of this process, and the settings it was found with."""
 _present: set[str] = set()
 """Images seen on this engine during this process (so one inspect per image)."""
 
 
-def client() -> docker.DockerClient:
-    """A Docker client for this process, created on first use.
+def connection() -> Connection:
+    """The engine that answered (see :mod:`.endpoint`), connected on first use, again
+    when the settings that find it (``DOCKER_HOST``...) changed.
 
     Raises:
-        EngineUnavailableError: No Docker engine answers.
+        EngineUnavailableError: No engine answers; the message lists what was tried.
     """
-    global _client
+    global _connection
+    settings = settings_of()
     with _lock:
-        if _client is None:
-            try:
-                candidate = docker.from_env(timeout=120)
-                candidate.ping()
-            except docker.errors.DockerException as exc:
-                raise EngineUnavailableError(
-                    f"no Docker engine answers ({exc}): start Docker (or set DOCKER_HOST), "
-                    "or deselect the tests that need containers"
-                ) from None
-            _client = candidate
-        return _client
+        if _connection is None or _connection[0] != settings:
+            previous, _connection = _connection, None
+            _present.clear()
+            if previous is not None:  # another engine now: let go of the one before
+                previous[1].client.close()
+            _connection = (settings, connect(timeout=120))
+        return _connection[1]
+
+
+def client() -> docker.DockerClient:
+    """A Docker client for this process, created on first use (see :func:`connection`).
+
+    Raises:
+        EngineUnavailableError: No engine answers; the message lists what was tried.
+    """
+    return connection().client
 
 
 def reset_client() -> None:
     """Forget the cached client (after the daemon restarted, or in a forked child)."""
-    global _client
+    global _connection
     with _lock:
-        _client = None
+        _connection = None
         _present.clear()
 
 
+def endpoint() -> Endpoint:
+    """Where the engine is: the one connected, else as far as is known without asking."""
+    current = _connection
+    if current is not None and current[0] == settings_of():
+        return current[1].endpoint
+    return locate()
+
+
 def published_host() -> str:
-    """The address where published ports are reached: DOCKER_HOST's host, or loopback."""
-    url = os.environ.get("DOCKER_HOST", "")
-    if url.startswith(("tcp://", "ssh://", "http://", "https://")):
-        return urlparse(url).hostname or LOCAL_HOST
-    return LOCAL_HOST
+    """The address where published ports are reached (see :meth:`Endpoint.published_host`)."""
+    return endpoint().published_host()
 
 
 def ensure_image(
@@ -138,12 +146,22 @@ def _split_image(image: str) -> tuple[str, str]:
     return image, "latest"
 
 
-def run_kwargs(spec: ContainerSpec, *, name: str, labels: Mapping[str, str]) -> dict[str, Any]:
-    """The Docker SDK arguments for ``spec``: the one mapping from spec to Docker."""
+def run_kwargs(
+    spec: ContainerSpec, *, name: str, labels: Mapping[str, str], bind: str = LOCAL_HOST
+) -> dict[str, Any]:
+    """The Docker SDK arguments for ``spec``: the one mapping from spec to Docker.
+
+    Args:
+        spec: The container.
+        name: Its name.
+        labels: Clockwork's labels (they win over the resource's own).
+        bind: Where a port without an address gets a free host port (see
+            :meth:`Endpoint.bind_address`).
+    """
     ports: dict[str, Any] = {}
     for port in spec.ports:
         if port.host_port is None:
-            ports[port.key] = (port.host_ip or "127.0.0.1", None)
+            ports[port.key] = (port.host_ip or bind, None)
         elif port.host_ip:
             ports[port.key] = (port.host_ip, port.host_port)
         else:
@@ -203,7 +221,7 @@ def start(
     Raises:
         DeploymentError: Docker refused (a port in use, a bad volume); says which.
     """
-    kwargs = run_kwargs(spec, name=name, labels=labels)
+    kwargs = run_kwargs(spec, name=name, labels=labels, bind=endpoint().bind_address())
     names = list(networks)
     if names:
         kwargs["network"] = names[0]
@@ -555,11 +573,31 @@ class DockerRuntime(ContainerRuntime):
         """See :func:`published_host`."""
         return published_host()
 
+    def bind_address(self) -> str:
+        """See :meth:`Endpoint.bind_address`."""
+        return endpoint().bind_address()
+
+    def describe(self) -> str:
+        """What answered, where, and where its ports are reached (connects)."""
+        return connection().report()
+
+    def check_runnable(self, spec: ContainerSpec) -> None:
+        """Refuse what an engine on another host cannot run (see :mod:`.remote`)."""
+        from pytest_clockwork.runtimes.remote import refuse_remote
+
+        refuse_remote(spec, endpoint())
+
+    def api_endpoint(self) -> Endpoint:
+        """See :func:`endpoint`."""
+        return endpoint()
+
     def listens(self, seen: Observed, port: int, host_port: int) -> str | None:
         """Ask the container itself when it is on a network attached to this machine (a
         local engine on Linux): a refusal then means no listener, whatever the port proxy
-        does. Elsewhere, or when it does not answer, ask through the published port."""
-        local = published_host() == LOCAL_HOST
+        does. Elsewhere (a remote engine's containers may have addresses that are on a
+        network of this machine too, another one), or when it does not answer, ask
+        through the published port."""
+        local = not endpoint().remote
         if seen.address and self._direct and local and on_link(seen.address):
             answer = probe_direct(seen.address, port, timeout=DIRECT_TIMEOUT)
             if answer is not None:
