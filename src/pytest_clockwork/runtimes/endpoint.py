@@ -250,7 +250,7 @@ def connect(environ: Mapping[str, str] | None = None, timeout: int = 120) -> Con
             tried.append(f"{endpoint.url} ({endpoint.found_by}): {_reason(exc)}")
             continue
         client.api.timeout = timeout
-        product, version = _product(info)
+        product, version = identify(info)
         return Connection(client, endpoint, product, version)
     raise EngineUnavailableError(
         "no container engine answers; tried "
@@ -274,7 +274,7 @@ def client_for(endpoint: Endpoint, timeout: int) -> docker.DockerClient:
     return docker.DockerClient(base_url=endpoint.url, tls=endpoint.tls or False, timeout=timeout)
 
 
-def _product(info: Mapping[str, Any]) -> tuple[str, str]:
+def identify(info: Mapping[str, Any]) -> tuple[str, str]:
     """``("podman", "4.3.1")`` or ``("docker", "20.10.24")`` from the version answer."""
     for component in info.get("Components") or []:
         if "podman" in str(component.get("Name", "")).lower():
