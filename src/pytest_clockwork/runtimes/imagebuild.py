@@ -127,7 +127,9 @@ def remove_built_images(api: APIClient, root_id: str) -> tuple[list[str], list[s
         image_id = str(image["Id"])
         names = _names(image)
         shown = ", ".join(map(familiar_image, names)) or image_id.removeprefix("sha256:")[:12]
-        users = api.containers(all=True, filters={"ancestor": image_id})
+        # The bare id: Podman 4 finds no container for an ancestor given as "sha256:…".
+        bare = image_id.removeprefix("sha256:")
+        users = api.containers(all=True, filters={"ancestor": bare})
         if users:
             using = ", ".join(sorted(user["Names"][0].lstrip("/") for user in users))
             left.append(f"{shown} (container {using} uses it)")
