@@ -313,6 +313,20 @@ CASES = [
         env={"DOCKER_HOST": "tcp://remote-engine.invalid:2375"},
         gone=("www",),
     ),
+    bad(
+        "docker-host-a-path",
+        'web = DockerResource(image=IMAGE, ports=["80"])\n',
+        says=("DOCKER_HOST='/var/run/docker.sock'", "unix:///var/run/docker.sock"),
+        env={"DOCKER_HOST": "/var/run/docker.sock"},
+        docker=True,
+    ),
+    bad(
+        "docker-host-port-not-a-number",
+        'web = DockerResource(image=IMAGE, ports=["80"])\n',
+        says=("DOCKER_HOST='tcp://docker:2375x'", "tcp://HOST:PORT"),
+        env={"DOCKER_HOST": "tcp://docker:2375x"},
+        docker=True,
+    ),
     docker(
         "port-on-a-remote-engines-loopback",
         'ports=["127.0.0.1::80"]',

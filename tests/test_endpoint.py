@@ -56,6 +56,34 @@ def test_docker_host_is_the_only_endpoint_tried(no_engine_settings: Path) -> Non
     assert found == [Endpoint("tcp://docker:2375", "DOCKER_HOST")]
 
 
+def test_an_address_without_a_scheme_is_tcp_as_for_the_docker_cli(no_engine_settings: Path) -> None:
+    (found,) = candidates({"DOCKER_HOST": "docker:2375"})
+    assert found == Endpoint("tcp://docker:2375", "DOCKER_HOST")
+    assert found.remote and found.published_host({}) == "docker"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("/var/run/docker.sock", "a socket's path is written unix:///var/run/docker.sock"),
+        ("tcp://docker:port", "Port could not be cast"),
+        ("ftp://docker", "Invalid bind address protocol"),
+        ("ssh://", "no host"),
+    ],
+)
+def test_a_docker_host_that_is_no_address_says_what_to_write(
+    no_engine_settings: Path, value: str, why: str
+) -> None:
+    with pytest.raises(EngineUnavailableError) as caught:
+        candidates({"DOCKER_HOST": value})
+    message = str(caught.value)
+    assert message.startswith(f"DOCKER_HOST={value!r} is not the address of a container engine (")
+    assert why in message
+    assert message.endswith(
+        "): use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]"
+    )
+
+
 def test_the_current_context_comes_next(
     no_engine_settings: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -207,8 +235,11 @@ def test_an_ssh_address_is_user_host_and_port_only(url: str) -> None:
         ssh_command(url)
 
 
-def test_a_bad_ssh_address_is_listed_as_tried(no_engine_settings: Path) -> None:
-    with pytest.raises(EngineUnavailableError, match="ssh://box/path .DOCKER_HOST.: .*path"):
+def test_a_bad_ssh_address_says_what_to_write(no_engine_settings: Path) -> None:
+    with pytest.raises(
+        EngineUnavailableError,
+        match=r"DOCKER_HOST='ssh://box/path' .*no path allowed.*ssh://\[USER@\]HOST\[:PORT\]",
+    ):
         connect({"DOCKER_HOST": "ssh://box/path"})
 
 

@@ -150,8 +150,9 @@ def candidates(environ: Mapping[str, str] | None = None) -> list[Endpoint]:
     if environ.get("DOCKER_HOST", "").strip():
         from docker.utils import kwargs_from_env
 
+        url = engine_url(environ["DOCKER_HOST"].strip(), "DOCKER_HOST")
         given = kwargs_from_env(environment=dict(environ))
-        return [Endpoint(environ["DOCKER_HOST"].strip(), "DOCKER_HOST", given.get("tls"))]
+        return [Endpoint(url, "DOCKER_HOST", given.get("tls"))]
     context = _context(environ)
     if context is not None:
         return [context]
@@ -190,7 +191,42 @@ def _context(environ: Mapping[str, str]) -> Endpoint | None:
             "`docker context ls` lists them; choose one with `docker context use NAME`, "
             "or set DOCKER_HOST"
         )
-    return Endpoint(context.Host, f"docker context {name}", context.TLSConfig)
+    url = engine_url(context.Host, f"the Docker context {name!r}: its host")
+    return Endpoint(url, f"docker context {name}", context.TLSConfig)
+
+
+def engine_url(text: str, where: str) -> str:
+    """``text`` as the ``docker`` CLI reads an engine's address: ``docker:2375`` (no
+    scheme) is ``tcp://docker:2375``.
+
+    Args:
+        text: The address (``DOCKER_HOST``'s value, a context's host).
+        where: Where it was given, for the error: ``DOCKER_HOST``.
+
+    Raises:
+        EngineUnavailableError: It is no engine's address (an unknown scheme, a port that
+            is not a number, ``ssh://`` without a host); the error shows the forms to use.
+    """
+    import sys
+
+    import docker.errors
+    from docker.utils import parse_host
+
+    url = text if "://" in text else f"tcp://{text}"
+    try:
+        if text.startswith("/"):
+            raise ValueError(f"a socket's path is written unix://{text}")
+        parse_host(url, sys.platform == "win32")
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - a port that is not a number raises here
+        if parsed.scheme == "ssh" and not parsed.hostname:
+            raise ValueError("no host")
+    except (docker.errors.DockerException, ValueError) as exc:
+        raise EngineUnavailableError(
+            f"{where}={text!r} is not the address of a container engine ({_reason(exc)}): "
+            "use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]"
+        ) from None
+    return url
 
 
 @dataclass(frozen=True)
