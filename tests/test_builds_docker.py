@@ -225,7 +225,7 @@ def test_a_kept_container_is_reused_while_its_code_is_unchanged_and_replaced_whe
     assert len(building_lines(changed)) == 1
     second = container_id(pytester)
     assert second != first
-    assert first not in [c.id for c in docker_client.containers.list(all=True)]
+    assert first not in [c["Id"] for c in docker_client.api.containers(all=True)]
 
     # destroy --images: the stack, then the images clockwork built here; nothing else.
     unlabelled, _ = docker_client.images.build(
@@ -288,8 +288,7 @@ def test_a_failed_build_names_the_step_and_its_last_lines_and_leaves_nothing(
     assert leftovers() == {"containers": [], "networks": []}
     assert built() == []
     # Not even the build's intermediate container of the failed step is left.
-    containers = docker_client.containers.list(all=True, ignore_removed=True)
-    commands = [" ".join(c.attrs["Config"]["Cmd"] or []) for c in containers]
+    commands = [c["Command"] or "" for c in docker_client.api.containers(all=True)]
     assert not any(token in command for command in commands)
 
 
@@ -366,8 +365,8 @@ def test_ctrl_c_during_a_build_stops_it_and_leaves_nothing(
     assert f"api | tick {token} 100" not in output
 
     def build_gone() -> bool:
-        containers = docker_client.containers.list(all=True, ignore_removed=True)
-        return not any(token in " ".join(c.attrs["Config"]["Cmd"] or []) for c in containers)
+        containers = docker_client.api.containers(all=True)
+        return not any(token in (c["Command"] or "") for c in containers)
 
     eventually(build_gone, message="the build's container is still there")
     assert built() == []
