@@ -84,6 +84,12 @@ def test_a_docker_host_that_is_no_address_says_what_to_write(
     )
 
 
+def test_a_context_whose_host_is_no_address_is_named(no_engine_settings: Path) -> None:
+    docker_config(no_engine_settings, "broken", {"broken": "ftp://box"})
+    with pytest.raises(EngineUnavailableError, match="^docker context broken: host='ftp://box' "):
+        candidates({})
+
+
 def test_the_current_context_comes_next(
     no_engine_settings: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

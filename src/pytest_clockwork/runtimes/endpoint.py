@@ -191,7 +191,7 @@ def _context(environ: Mapping[str, str]) -> Endpoint | None:
             "`docker context ls` lists them; choose one with `docker context use NAME`, "
             "or set DOCKER_HOST"
         )
-    url = engine_url(context.Host, f"the Docker context {name!r}: its host")
+    url = engine_url(context.Host, f"docker context {name}: host")
     return Endpoint(url, f"docker context {name}", context.TLSConfig)
 
 
@@ -201,7 +201,8 @@ def engine_url(text: str, where: str) -> str:
 
     Args:
         text: The address (``DOCKER_HOST``'s value, a context's host).
-        where: Where it was given, for the error: ``DOCKER_HOST``.
+        where: Where it was given, for the error: ``DOCKER_HOST``, ``docker context
+            colima: host``.
 
     Raises:
         EngineUnavailableError: It is no engine's address (an unknown scheme, a port that
