@@ -6,6 +6,8 @@ Hermetic by construction:
   and ``-m "not docker"`` select the group). It is skipped when no engine answers, unless
   ``CLOCKWORK_REQUIRE_DOCKER`` is set: then it fails, saying so. A test that uses the
   ``docker_client`` or ``leftovers`` fixture without the marker fails, saying to add it.
+  Tests of an engine on another host carry ``remote_engine`` instead, with the same rule
+  for the second engine that ``.ci/remote-engine`` sets up (tests/support/remote.py).
 - Every test runs with ``CW_ENGINE=local``, so its inner sessions (in-process pytester
   runs and subprocesses alike) deploy with the local engine whether or not a ``pulumi``
   executable is installed. A test of ``auto`` or ``pulumi`` removes or overrides it and
@@ -43,6 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "docker: needs a container engine; skipped when no Docker engine answers, failed "
         "instead when CLOCKWORK_REQUIRE_DOCKER is set",
+    )
+    config.addinivalue_line(
+        "markers",
+        "remote_engine: needs the second engine of .ci/remote-engine (tcp and ssh); skipped "
+        "when it does not answer, failed instead when CLOCKWORK_REQUIRE_DOCKER is set",
     )
 
 

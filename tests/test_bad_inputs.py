@@ -302,6 +302,39 @@ CASES = [
     docker("volume-no-target", 'volumes=["./data"]', "volumes.0", '"./data:/data"'),
     docker("volume-same-target", 'volumes=["./a:/data", "./b:/data"]', "both mount at /data"),
     docker("volume-nul", 'volumes=["./a\\0b:/data"]', "volumes.0", "NUL"),
+    # Refused before the engine is asked anything (it need not answer: this one cannot).
+    docker(
+        "volume-bind-on-a-remote-engine",
+        'volumes=["./www:/www"]',
+        "volumes.0",
+        "on another host",
+        "files={path: text}",
+        "named volume",
+        env={"DOCKER_HOST": "tcp://remote-engine.invalid:2375"},
+        gone=("www",),
+    ),
+    bad(
+        "docker-host-a-path",
+        'web = DockerResource(image=IMAGE, ports=["80"])\n',
+        says=("DOCKER_HOST='/var/run/docker.sock'", "unix:///var/run/docker.sock"),
+        env={"DOCKER_HOST": "/var/run/docker.sock"},
+        docker=True,
+    ),
+    bad(
+        "docker-host-port-not-a-number",
+        'web = DockerResource(image=IMAGE, ports=["80"])\n',
+        says=("DOCKER_HOST='tcp://docker:2375x'", "tcp://HOST:PORT"),
+        env={"DOCKER_HOST": "tcp://docker:2375x"},
+        docker=True,
+    ),
+    docker(
+        "port-on-a-remote-engines-loopback",
+        'ports=["127.0.0.1::80"]',
+        "ports '127.0.0.1::80/tcp'",
+        "loopback",
+        "Leave the address out",
+        env={"DOCKER_HOST": "ssh://me@remote-engine.invalid"},
+    ),
     docker(
         "volume-bad-name",
         'volumes=["a b:/data"]',
@@ -1339,6 +1372,12 @@ CASES = [
     variable("env-retries-negative", "CW_COMPLETION_MAX_RETRIES", "-1", "from 0 to 20"),
     variable("env-retries-huge", "CW_COMPLETION_MAX_RETRIES", "21", "from 0 to 20"),
     variable("env-alert-webhook-not-a-url", "CW_ALERT_WEBHOOK", "slack", "http:// or https://"),
+    variable(
+        "env-docker-host-override-a-url",
+        "CW_DOCKER_HOST_OVERRIDE",
+        "http://gateway:8080",
+        "without scheme or port",
+    ),
     setting(
         "env-api-key-never-echoed",
         "CW_TTL=nope",

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_clockwork.state import root_id
+from tests.support.engine import reported_image
 
 pytestmark = pytest.mark.docker
 
@@ -279,7 +280,7 @@ def test_a_service_built_from_a_dockerfile_with_target_and_args(
 
     result.assert_outcomes(passed=1)
     assert sorted(tag.split(":")[0] for image in built() for tag in image.tags) == [
-        "clockwork/api",
-        "clockwork/probe",
+        reported_image("clockwork/api"),
+        reported_image("clockwork/probe"),
     ]
     assert leftovers() == {"containers": [], "networks": []}

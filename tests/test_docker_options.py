@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.engine import on_podman, reported_capabilities, reported_tmpfs
+
 pytestmark = pytest.mark.docker
 
 MIB = 1024 * 1024
@@ -34,6 +36,9 @@ def test_every_run_option_reaches_docker_and_takes_effect(
         )
         """
     )
+    tmpfs = {"/scratch": reported_tmpfs(""), "/fast": reported_tmpfs("size=64m,mode=700")}
+    cap_add = reported_capabilities(["NET_ADMIN"])
+    cap_drop = reported_capabilities(["CHOWN"], dropped=True)
     pytester.makepyfile(
         test_run_options=f"""
         import docker
@@ -41,14 +46,16 @@ def test_every_run_option_reaches_docker_and_takes_effect(
         def test_inspect(web):
             attrs = docker.from_env().api.inspect_container(web.container_id)
             host = attrs["HostConfig"]
-            assert host["Tmpfs"] == {{"/scratch": "", "/fast": "size=64m,mode=700"}}
+            assert host["Tmpfs"] == {tmpfs!r}
             assert host["Memory"] == 256 * {MIB}
             assert host["NanoCpus"] == 1_500_000_000
             assert host["ShmSize"] == 128 * {MIB}
-            assert host["CapAdd"] == ["CAP_NET_ADMIN"]
-            assert host["CapDrop"] == ["CAP_CHOWN"]
+            assert host["CapAdd"] == {cap_add!r}
+            assert host["CapDrop"] == {cap_drop!r}
+            # Podman writes the address host-gateway stands for: the container's gateway.
+            gateway = attrs["NetworkSettings"]["Gateway"] if {on_podman()!r} else "host-gateway"
             assert sorted(host["ExtraHosts"]) == [
-                "db.test:10.1.2.3", "host.docker.internal:host-gateway"
+                "db.test:10.1.2.3", "host.docker.internal:" + gateway
             ]
             image = docker.from_env().images.get(attrs["Image"])
             assert web.platform == "linux/" + image.attrs["Architecture"]

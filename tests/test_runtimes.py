@@ -208,3 +208,20 @@ def test_on_link_reads_the_routing_table(tmp_path: Path) -> None:
     assert on_link("127.0.0.1", routes)
     assert not on_link("fd00::2", routes)
     assert not on_link("172.17.0.2", tmp_path / "no-such-table")
+
+
+def test_docker_asks_a_remote_engines_containers_only_through_the_published_port(
+    proxy_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A remote engine's container may have an address on a network of this machine too
+    # (both hosts have a 172.17.0.0/16 docker0): asking it would ask a container here.
+    monkeypatch.setenv("DOCKER_HOST", "tcp://remote-engine.invalid:2375")
+    monkeypatch.setenv("CW_DOCKER_HOST_OVERRIDE", "127.0.0.1")  # where its ports are reached
+    runtime = DockerRuntime()
+    nothing_here = free_local_port()
+    seen = Observed("running", "none", "web:1", {}, {"80/tcp": proxy_port}, None, "127.0.0.1")
+
+    # Not "refuses connections" from this machine's 127.0.0.1:nothing_here: the published
+    # port at the override answers.
+    assert runtime.listens(seen, nothing_here, proxy_port) is None
+    assert runtime.published_host() == "127.0.0.1"

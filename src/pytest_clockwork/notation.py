@@ -313,6 +313,39 @@ def check_image(text: str) -> str:
     return text
 
 
+_DEFAULT_DOMAINS = ("docker.io", "index.docker.io", "localhost")
+"""Registries an image's short name stands for: Docker's default one, and Podman's
+``localhost`` (where Podman keeps images it built or imported without a registry)."""
+
+
+def familiar_image(reference: str) -> str:
+    """The short form of an image reference, as ``docker`` shows it: ``busybox:latest``
+    for ``docker.io/library/busybox`` or ``busybox``.
+
+    The registry is dropped when it is a default one (``docker.io``, where a one-part
+    name is under ``library/``, or Podman's ``localhost``); the tag defaults to
+    ``latest`` (not with a digest). Podman reports the full names of images that Docker
+    reports as they were given: compare these forms, not the names.
+    """
+    name = reference
+    first, _, rest = name.partition("/")
+    on_docker_hub = True
+    if rest and ("." in first or ":" in first or first == "localhost"):  # a registry
+        on_docker_hub = first != "localhost" and first in _DEFAULT_DOMAINS
+        if first in _DEFAULT_DOMAINS:
+            name = rest
+    if on_docker_hub and name.startswith("library/") and name.count("/") == 1:
+        name = name.removeprefix("library/")
+    if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    return name
+
+
+def same_image(first: str, second: str) -> bool:
+    """Whether two image references name the same image (see :func:`familiar_image`)."""
+    return familiar_image(first) == familiar_image(second)
+
+
 def check_env_name(text: str) -> str:
     """Check an environment variable's name: not empty, no ``=`` and no NUL.
 

@@ -23,7 +23,9 @@ def _plural(count: int, word: str) -> str:
 
 
 def header_line(session: ClockworkSession) -> str:
-    """``clockwork: engine local (auto: no Pulumi CLI found), stack 'default', 3 resources``."""
+    """``clockwork: engine local (auto: no Pulumi CLI found), stack 'default', 3 resources
+    declared; containers: docker 20.10.24 at unix:///var/run/docker.sock (the default
+    socket)``. The container engine is asked only when containers are declared."""
     deployment = session.deployment
     try:
         count = len(deployment.graph.nodes)
@@ -33,8 +35,34 @@ def header_line(session: ClockworkSession) -> str:
         f"clockwork: engine {deployment.engine_name} ({deployment.engine_reason}), "
         f"stack {deployment.options.stack!r}, {_plural(count, 'resource')} declared"
     )
+    parts = [line, *container_engines(session)]
     sharing = session.topology.description
-    return f"{line}; {sharing}" if sharing else line
+    return "; ".join([*parts, sharing] if sharing else parts)
+
+
+def container_engines(session: ClockworkSession) -> list[str]:
+    """``containers: docker 20.10.24 at ...`` for each runtime the declared containers use
+    (connecting to it), or why it cannot be reached; nothing without containers."""
+    from pytest_clockwork.resources.container import ContainerResource
+    from pytest_clockwork.runtimes import runtime_for
+
+    names = sorted(
+        {
+            part.runtime
+            for resource in session.declarations.resources
+            for part in resource.walk()
+            if isinstance(part, ContainerResource)
+        }
+    )
+    found = []
+    for name in names:
+        try:
+            text = runtime_for(name).describe()
+        except ClockworkError as exc:
+            text = str(exc)
+        if text:
+            found.append(f"containers: {text}")
+    return found
 
 
 def endpoints(outputs: Mapping[str, Any]) -> str:

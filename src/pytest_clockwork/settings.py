@@ -73,6 +73,22 @@ def _url(text: str) -> str:
     return text
 
 
+def _host(text: str) -> str:
+    host = text.strip()
+    bracketed = host.startswith("[") and host.endswith("]") and len(host) > 2
+    if (
+        not host
+        or "://" in host
+        or any(char in host for char in "/@ \t")
+        or (":" in host and not bracketed)
+    ):
+        raise ValueError(
+            "expected a host name or IP address, without scheme or port (e.g. 'docker' or "
+            "'10.0.0.5'; an IPv6 address in brackets: '[fd00::5]')"
+        )
+    return host
+
+
 def _text(text: str) -> str:
     if not text.strip():
         raise ValueError("expected a value, got an empty one")
@@ -213,6 +229,12 @@ SETTINGS: tuple[Setting, ...] = (
         also=("PULUMI_BACKEND_URL",),
     ),
     Setting("alert_webhook", "URL that drift and failure alerts are POSTed to", _url, option=False),
+    Setting(
+        "docker_host_override",
+        "the address tests reach containers' published ports at (default: the engine's host)",
+        _host,
+        option=False,
+    ),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 _SECRET = frozenset(setting.name for setting in SETTINGS if setting.secret)
@@ -236,6 +258,8 @@ class ClockworkSettings(NamedTuple):
             from ``PULUMI_CONFIG_PASSPHRASE``).
         pulumi_backend_url: Pulumi state backend (also ``PULUMI_BACKEND_URL``).
         alert_webhook: URL that drift and failure alerts are POSTed to.
+        docker_host_override: The address tests reach containers' published ports at,
+            when it is not the engine's host (see :mod:`pytest_clockwork.runtimes.endpoint`).
         given: The names of the settings the environment set.
     """
 
@@ -254,6 +278,7 @@ class ClockworkSettings(NamedTuple):
     pulumi_config_passphrase: str | None = None
     pulumi_backend_url: str | None = None
     alert_webhook: str | None = None
+    docker_host_override: str | None = None
     given: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:

@@ -38,6 +38,8 @@ LABEL_PREFIX = "clockwork."
 BUILD_LABEL = f"{LABEL_PREFIX}build.digest"
 """The label of an image clockwork built: the digest of its inputs (see :class:`BuildSpec`).
 Images carrying it are clockwork's build cache."""
+HOST_GATEWAY = "host-gateway"
+"""What ``extra_hosts`` maps a name to for the host's address as seen from the container."""
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,7 @@ class ContainerSpec(Spec):
     """Capabilities as Docker stores them (``CAP_NET_ADMIN``, or ``ALL``)."""
     cap_drop: tuple[str, ...] = ()
     extra_hosts: Mapping[str, str] = field(default_factory=dict)
-    """Host name → IP address, or ``host-gateway``."""
+    """Host name → IP address, or :data:`HOST_GATEWAY`."""
     platform: str | None = None
     pull: Literal["missing", "always", "never"] = "missing"
     files: tuple[ContainerFileSpec, ...] = ()

@@ -43,10 +43,11 @@ def clockwork_objects(client: Any, rootdir: Path) -> dict[str, list[str]]:
     from pytest_clockwork.state import root_id
 
     label = f"clockwork.root={root_id(rootdir)}"
+    # One list call: the SDK's containers.list inspects each container after listing, and
+    # fails when one is removed meanwhile (Podman then answers 500, not 404).
+    listed = client.api.containers(all=True, filters={"label": label})
     return {
-        "containers": sorted(
-            c.name for c in client.containers.list(all=True, filters={"label": label})
-        ),
+        "containers": sorted(str(c["Names"][0]).lstrip("/") for c in listed),
         "networks": sorted(n.name for n in client.networks.list(filters={"label": label})),
     }
 

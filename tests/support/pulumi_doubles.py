@@ -26,6 +26,7 @@ from pytest_clockwork.engines.base import SessionInfo
 from pytest_clockwork.engines.pulumi.args import Entry
 from pytest_clockwork.engines.pulumi.files import CloneProvider, DirectoryProvider, FileProvider
 from pytest_clockwork.engines.pulumi.program import Declarer, Program
+from pytest_clockwork.runtimes.endpoint import Endpoint
 
 ROOT = Path("/srv/project")
 SESSION = SessionInfo(id="s1", stack="default", rootdir=ROOT, root_id="r00t")
@@ -33,6 +34,7 @@ CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 NETWORK = "docker:index/network:Network"
 VOLUME = "docker:index/volume:Volume"
+PROVIDER = "pulumi:providers:docker"
 COMMAND = "command:local:Command"
 FILE = "pulumi-python:dynamic/clockwork:File"
 DIRECTORY = "pulumi-python:dynamic/clockwork:Directory"
@@ -52,6 +54,8 @@ class Declared:
     depends_on: list[str] = field(default_factory=list)
     ignore_changes: list[str] = field(default_factory=list)
     secret_outputs: list[str] = field(default_factory=list)
+    provider: str = ""
+    """The explicit provider it is created with (``urn::id``), or ``""``: the default."""
 
     @property
     def parent_name(self) -> str:
@@ -65,14 +69,19 @@ class PulumiMocks(pulumi.runtime.Mocks):
         self.declared: dict[str, Declared] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         """The functions (invokes) the program called: token, arguments."""
+        self.call_providers: list[str] = []
+        """The explicit provider of each call (``urn::id``), ``""`` for the default."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        self.declared[args.name] = Declared(args.typ, dict(args.inputs))
+        self.declared[args.name] = Declared(
+            args.typ, dict(args.inputs), provider=args.provider or ""
+        )
         resource_id = f"id-of-{args.name}" if args.custom else ""
         return resource_id, dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append((args.token, dict(args.args)))
+        self.call_providers.append(args.provider or "")
         return {}
 
     def names(self, type_: str) -> list[str]:
@@ -110,9 +119,12 @@ class PulumiMocks(pulumi.runtime.Mocks):
         program()
         return result["v"]
 
-    def declare(self, entries: list[Entry], host: str = "127.0.0.1") -> dict[str, Any]:
-        """Declare ``entries`` as the engine's program does; return the resolved exports."""
-        return self.run(lambda: Declarer(SESSION, host).declare(entries))  # type: ignore[no-any-return]
+    def declare(
+        self, entries: list[Entry], host: str = "127.0.0.1", engine: Endpoint | None = None
+    ) -> dict[str, Any]:
+        """Declare ``entries`` as the engine's program does (on ``engine``: ``None`` is the
+        default socket); return the resolved exports."""
+        return self.run(lambda: Declarer(SESSION, host, engine).declare(entries))  # type: ignore[no-any-return]
 
 
 PROVIDERS: dict[str, Callable[[], Any]] = {

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pytest_clockwork.notation import format_mode
+from pytest_clockwork.notation import format_mode, same_image
 
 if TYPE_CHECKING:
     from pytest_clockwork.runtimes.base import Observed
@@ -82,7 +82,7 @@ def container_drift(
     if seen is None:
         return [Drift("gone", "the container no longer exists", "recreate", destructive=False)]
     drifts = []
-    if seen.image is not None and seen.image != spec.image:
+    if seen.image is not None and not same_image(seen.image, spec.image):
         drifts.append(Drift("image", f"it runs image {seen.image!r}, declared {spec.image!r}"))
     env = seen.env if seen.env is not None else {}
     for name in sorted(spec.env) if seen.env is not None else ():

@@ -19,11 +19,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
+from pytest_clockwork.specs import HOST_GATEWAY
+
 MIB = 1024 * 1024
 MIN_MEMORY = 6 * MIB
 """The smallest memory limit Docker accepts."""
-HOST_GATEWAY = "host-gateway"
-"""What ``extra_hosts`` maps a name to for the host's address as seen from the container."""
 
 _SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?([kmgtp])?i?b?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": MIB, "g": 1024**3, "t": 1024**4, "p": 1024**5}

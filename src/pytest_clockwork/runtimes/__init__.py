@@ -7,6 +7,7 @@ imported on first use (Docker's SDK only when a Docker container is handled).
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ def runtime_for(name: str) -> ContainerRuntime:
     Raises:
         ValueError: No runtime has that name.
     """
-    if name not in _RUNTIMES:
+    if name not in _RUNTIMES or _reimported(_RUNTIMES[name]):
         if name == "docker":
             from pytest_clockwork.runtimes.dockerd import DockerRuntime
 
@@ -34,6 +35,17 @@ def runtime_for(name: str) -> ContainerRuntime:
         else:
             raise ValueError(f"no container runtime is called {name!r}")
     return _RUNTIMES[name]
+
+
+def _reimported(runtime: ContainerRuntime) -> bool:
+    """Whether a built-in runtime's module was imported again since it was made (pytest's
+    in-process sessions, ``pytester``, restore ``sys.modules`` after each run): the old
+    one's module-level SDK and the SDK imported since would not know each other's errors."""
+    kind = type(runtime)
+    if not kind.__module__.startswith(f"{__name__}."):
+        return False  # a test's stand-in (use_runtime)
+    module = sys.modules.get(kind.__module__)
+    return module is None or getattr(module, kind.__name__, None) is not kind
 
 
 def loaded() -> list[ContainerRuntime]:

@@ -13,9 +13,12 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pytest_clockwork.specs import ContainerSpec
+
+if TYPE_CHECKING:
+    from pytest_clockwork.runtimes.endpoint import Endpoint
 
 Action = Literal["stop", "start", "restart", "pause", "unpause"]
 """What a test may do to a deployed container (see :meth:`ContainerRuntime.control`)."""
@@ -105,6 +108,25 @@ class ContainerRuntime(ABC):
         """Forget any connection, so the next call connects afresh."""
         return None
 
+    def describe(self) -> str | None:
+        """What runs the containers and where, for the report header (``docker 20.10.24
+        at unix:///var/run/docker.sock (the default socket)``); ``None``: nothing to say."""
+        return None
+
+    def api_endpoint(self) -> Endpoint | None:
+        """Where its Docker-compatible API answers, for another client of that API
+        (pulumi-docker's provider); ``None`` for a runtime without one."""
+        return None
+
+    def check_runnable(self, spec: ContainerSpec) -> None:
+        """Refuse, before anything is created for it, what this runtime cannot run where
+        it runs (an engine on another host cannot mount this machine's paths).
+
+        Raises:
+            DeploymentError: Naming the resource, the field and what to do instead.
+        """
+        return None
+
     # -- containers ----------------------------------------------------------------------
 
     def prepare(self, spec: ContainerSpec, how: Preparation | None = None) -> None:
@@ -177,6 +199,10 @@ class ContainerRuntime(ABC):
 
     def published_host(self) -> str:
         """The address where its published ports are reached."""
+        return LOCAL_HOST
+
+    def bind_address(self) -> str:
+        """The host address a port without one is published on (where tests reach it)."""
         return LOCAL_HOST
 
     def listens(self, seen: Observed, port: int, host_port: int) -> str | None:

@@ -6,71 +6,84 @@ Imported only when a container is deployed, inspected or removed.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import urlparse
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 from docker.types import Healthcheck
 
-from pytest_clockwork.errors import (
-    DeploymentError,
-    EngineUnavailableError,
-    ImageUnavailableError,
-)
+from pytest_clockwork.errors import DeploymentError, ImageUnavailableError
 from pytest_clockwork.runtimes.base import LOCAL_HOST, Action, ContainerRuntime, Preparation
 from pytest_clockwork.runtimes.base import Observed as Observed
+from pytest_clockwork.runtimes.endpoint import Connection, Endpoint, connect, locate, settings_of
+from pytest_clockwork.runtimes.podman import engine_name, is_podman
 from pytest_clockwork.runtimes.ports import on_link, probe_direct
-from pytest_clockwork.specs import LABEL_PREFIX, ContainerSpec
+from pytest_clockwork.specs import HOST_GATEWAY, LABEL_PREFIX, ContainerSpec
 
 _NS = 1_000_000_000
 DIRECT_TIMEOUT = 0.25
 """Seconds to wait for a container's own address to answer before asking another way."""
 _lock = threading.Lock()
-_client: docker.DockerClient | None = None
+_connection: tuple[tuple[str, ...], Connection] | None = None
+"""The connection of this process, and the settings it was found with."""
 _present: set[str] = set()
 """Images seen on this engine during this process (so one inspect per image)."""
+_cpus: list[int] = []
+"""The engine's CPU count, once asked."""
+
+
+def connection() -> Connection:
+    """The engine that answered (see :mod:`.endpoint`), connected on first use, again
+    when the settings that find it (``DOCKER_HOST``...) changed.
+
+    Raises:
+        EngineUnavailableError: No engine answers; the message lists what was tried.
+    """
+    global _connection
+    settings = settings_of()
+    with _lock:
+        if _connection is None or _connection[0] != settings:
+            previous, _connection = _connection, None
+            _present.clear()
+            _cpus.clear()
+            if previous is not None:  # another engine now: let go of the one before
+                previous[1].client.close()
+            _connection = (settings, connect(timeout=120))
+        return _connection[1]
 
 
 def client() -> docker.DockerClient:
-    """A Docker client for this process, created on first use.
+    """A Docker client for this process, created on first use (see :func:`connection`).
 
     Raises:
-        EngineUnavailableError: No Docker engine answers.
+        EngineUnavailableError: No engine answers; the message lists what was tried.
     """
-    global _client
-    with _lock:
-        if _client is None:
-            try:
-                candidate = docker.from_env(timeout=120)
-                candidate.ping()
-            except docker.errors.DockerException as exc:
-                raise EngineUnavailableError(
-                    f"no Docker engine answers ({exc}): start Docker (or set DOCKER_HOST), "
-                    "or deselect the tests that need containers"
-                ) from None
-            _client = candidate
-        return _client
+    return connection().client
 
 
 def reset_client() -> None:
     """Forget the cached client (after the daemon restarted, or in a forked child)."""
-    global _client
+    global _connection
     with _lock:
-        _client = None
+        _connection = None
         _present.clear()
+        _cpus.clear()
+
+
+def endpoint() -> Endpoint:
+    """Where the engine is: the one connected, else as far as is known without asking."""
+    current = _connection
+    if current is not None and current[0] == settings_of():
+        return current[1].endpoint
+    return locate()
 
 
 def published_host() -> str:
-    """The address where published ports are reached: DOCKER_HOST's host, or loopback."""
-    url = os.environ.get("DOCKER_HOST", "")
-    if url.startswith(("tcp://", "ssh://", "http://", "https://")):
-        return urlparse(url).hostname or LOCAL_HOST
-    return LOCAL_HOST
+    """The address where published ports are reached (see :meth:`Endpoint.published_host`)."""
+    return endpoint().published_host()
 
 
 def ensure_image(
@@ -89,7 +102,9 @@ def ensure_image(
         ImageUnavailableError: Neither present nor pullable (or not to be pulled); the
             message names the image and the resource.
     """
-    wanted = image if pull != "always" else f"pulled:{image}:{platform}"
+    wanted = f"{image} for {platform}" if platform else image
+    if pull == "always":
+        wanted = f"pulled:{wanted}"
     if wanted in _present:
         return
     api = client()
@@ -99,7 +114,8 @@ def ensure_image(
     except docker.errors.ImageNotFound:
         present = False
     if present and pull != "always":
-        _present.add(image)
+        _check_platform(image, platform, resource=resource)
+        _present.update({image, wanted})
         return
     if not present and pull == "never":
         raise ImageUnavailableError(
@@ -110,7 +126,7 @@ def ensure_image(
         )
     repository, tag = _split_image(image)
     try:
-        api.images.pull(repository, tag=tag, platform=platform)
+        _pull(repository, tag, platform)
     except docker.errors.DockerException as exc:
         reason = getattr(exc, "explanation", None) or str(exc)
         if present:  # pull="always"
@@ -126,7 +142,54 @@ def ensure_image(
             "docker load), or check the name.",
             resource=resource,
         ) from None
+    _check_platform(image, platform, resource=resource)
     _present.update({image, wanted})
+
+
+def _pull(repository: str, tag: str, platform: str | None) -> None:
+    """Pull an image, to its end.
+
+    Raises:
+        docker.errors.APIError: The pull failed, with the engine's reason (Docker refuses
+            at once; Podman answers 200 and says so in the progress stream).
+    """
+    progress = client().api.pull(
+        repository, tag=tag or None, platform=platform, stream=True, decode=True
+    )
+    for chunk in progress:
+        error = chunk.get("error") or (chunk.get("errorDetail") or {}).get("message")
+        if error:
+            raise docker.errors.APIError(str(error), explanation=str(error))
+
+
+_ARCHITECTURES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386"}
+
+
+def _check_platform(image: str, platform: str | None, *, resource: str) -> None:
+    """Refuse an image of another platform than ``platform`` (Docker does when it
+    creates the container; Podman runs it as it is).
+
+    Raises:
+        ImageUnavailableError: Its OS or architecture (or variant, when both say one)
+            differs; the message names both.
+    """
+    if not platform:
+        return
+    attrs = client().api.inspect_image(image)
+    have = [attrs.get("Os") or "", attrs.get("Architecture") or "", attrs.get("Variant") or ""]
+    want = [*platform.lower().split("/"), "", ""][:3]
+    same = [_ARCHITECTURES.get(part, part) for part in want[:2]] == [
+        _ARCHITECTURES.get(part, part) for part in have[:2]
+    ] and (not want[2] or not have[2] or want[2] == have[2])
+    if not same:
+        actual = "/".join(part for part in have if part)
+        message = (
+            f"image with reference {image} was found but does not match the specified "
+            f"platform: wanted {platform}, actual: {actual}"
+        )
+        raise ImageUnavailableError(
+            f"resource {resource!r}: {message}{_hint(message)}", resource=resource
+        )
 
 
 def _split_image(image: str) -> tuple[str, str]:
@@ -138,12 +201,22 @@ def _split_image(image: str) -> tuple[str, str]:
     return image, "latest"
 
 
-def run_kwargs(spec: ContainerSpec, *, name: str, labels: Mapping[str, str]) -> dict[str, Any]:
-    """The Docker SDK arguments for ``spec``: the one mapping from spec to Docker."""
+def run_kwargs(
+    spec: ContainerSpec, *, name: str, labels: Mapping[str, str], bind: str = LOCAL_HOST
+) -> dict[str, Any]:
+    """The Docker SDK arguments for ``spec``: the one mapping from spec to Docker.
+
+    Args:
+        spec: The container.
+        name: Its name.
+        labels: Clockwork's labels (they win over the resource's own).
+        bind: Where a port without an address gets a free host port (see
+            :meth:`Endpoint.bind_address`).
+    """
     ports: dict[str, Any] = {}
     for port in spec.ports:
         if port.host_port is None:
-            ports[port.key] = (port.host_ip or "127.0.0.1", None)
+            ports[port.key] = (port.host_ip or bind, None)
         elif port.host_ip:
             ports[port.key] = (port.host_ip, port.host_port)
         else:
@@ -203,8 +276,19 @@ def start(
     Raises:
         DeploymentError: Docker refused (a port in use, a bad volume); says which.
     """
-    kwargs = run_kwargs(spec, name=name, labels=labels)
+    kwargs = run_kwargs(spec, name=name, labels=labels, bind=endpoint().bind_address())
     names = list(networks)
+    engine = engine_name(client().api)
+    if spec.cpus is not None:
+        _check_cpus(spec, engine)
+    if HOST_GATEWAY in kwargs.get("extra_hosts", {}).values() and is_podman(client().api):
+        from pytest_clockwork.runtimes.podman import host_gateway
+
+        gateway = host_gateway(client().api, names[0] if names else None, resource=spec.key)
+        kwargs["extra_hosts"] = {
+            host: gateway if address == HOST_GATEWAY else address
+            for host, address in kwargs["extra_hosts"].items()
+        }
     if names:
         kwargs["network"] = names[0]
         kwargs["networking_config"] = {
@@ -219,7 +303,7 @@ def start(
         container.start()
     except docker.errors.APIError as exc:
         raise DeploymentError(
-            f"resource {spec.key!r}: Docker could not start the container: "
+            f"resource {spec.key!r}: {engine} could not start the container: "
             f"{exc.explanation or exc}{_hint(str(exc.explanation or exc))}",
             resource=spec.key,
         ) from None
@@ -228,7 +312,32 @@ def start(
     return container
 
 
+def _check_cpus(spec: ContainerSpec, engine: str) -> None:
+    """Refuse more CPUs than the engine has (Docker does; Podman takes any number).
+
+    Raises:
+        DeploymentError: ``cpus`` is above the engine's CPU count.
+    """
+    if not _cpus:
+        _cpus.append(int(client().info().get("NCPU") or 0))
+    available = _cpus[0]
+    if spec.cpus is not None and 0 < available < spec.cpus:
+        message = (
+            f"Range of CPUs is from 0.01 to {available:.2f}, as there are only {available} "
+            "CPUs available"
+        )
+        raise DeploymentError(
+            f"resource {spec.key!r}: {engine} could not start the container: "
+            f"{message}{_hint(message)}",
+            resource=spec.key,
+        )
+
+
 def _hint(message: str) -> str:
+    if "container-init binary not found" in message:  # Podman without catatonit
+        from pytest_clockwork.runtimes.podman import INIT_HINT
+
+        return INIT_HINT
     if "port is already allocated" in message or "address already in use" in message:
         return (
             '. A pinned host port is in use: publish "80" instead of "8080:80" to get a free '
@@ -248,7 +357,7 @@ def _hint(message: str) -> str:
     hints = {
         "does not match the specified platform": ". platform=... asks for another platform "
         "than the image on this machine has: leave platform out, or give the image's",
-        "Range of CPUs": ". cpus=... asks for more CPUs than the Docker engine has: lower it",
+        "Range of CPUs": ". cpus=... asks for more CPUs than the engine has: lower it",
         "unknown capability": ". cap_add/cap_drop name a capability this Docker engine does "
         "not know: remove it",
         "Minimum memory limit": ". mem_limit=... is below what Docker allows: raise it",
@@ -258,15 +367,22 @@ def _hint(message: str) -> str:
 
 def observe(container_id: str) -> Observed | None:
     """The container's current state, or ``None`` when it no longer exists."""
+    api = client().api
     try:
-        attrs = client().api.inspect_container(container_id)
+        attrs = api.inspect_container(container_id)
+        if is_podman(api):
+            from pytest_clockwork.runtimes.podman import run_due_healthcheck
+
+            if run_due_healthcheck(api, attrs):
+                attrs = api.inspect_container(container_id)
     except docker.errors.NotFound:
         return None
     state = attrs.get("State", {})
     env = dict(item.split("=", 1) for item in attrs["Config"].get("Env") or [] if "=" in item)
     return Observed(
         status=state.get("Status", "unknown"),
-        health=(state.get("Health") or {}).get("Status", "none"),
+        # No healthcheck: Docker has no Health, Podman one with an empty status.
+        health=(state.get("Health") or {}).get("Status") or "none",
         image=attrs["Config"].get("Image", ""),
         env=env,
         ports=_host_ports(attrs),
@@ -327,9 +443,15 @@ def execute(
             )
         )
     except docker.errors.APIError as exc:
+        seen = observe(container_id)
+        why = (
+            f"it is not running (it is {seen.status}): start it first"
+            if seen is not None and seen.status != "running"
+            else str(exc.explanation or exc)
+        )
         raise DeploymentError(
-            f"Docker could not run {command!r} in container {container_id[:12]}: "
-            f"{exc.explanation or exc}"
+            f"{engine_name(client().api)} could not run {command!r} in container "
+            f"{container_id[:12]}: {why}"
         ) from None
     return int(result.exit_code), bytes(result.output).decode(errors="replace")
 
@@ -353,12 +475,16 @@ def control(container_id: str, action: Action, *, timeout: float = 10) -> None:
         calls[action]()
     except docker.errors.APIError as exc:
         raise DeploymentError(
-            f"Docker could not {action} container {container_id[:12]}: {exc.explanation or exc}"
+            f"{engine_name(api)} could not {action} container {container_id[:12]}: "
+            f"{exc.explanation or exc}"
         ) from None
 
 
 def remove_container(container_id: str) -> None:
     """Remove the container and its anonymous volumes; gone already is fine."""
+    from pytest_clockwork.runtimes.podman import forget
+
+    forget(container_id)
     try:
         client().api.remove_container(container_id, force=True, v=True)
     except docker.errors.NotFound:
@@ -444,8 +570,13 @@ def remove_volume(name: str) -> bool:
 
 
 def labelled(labels: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
-    """Containers, networks and volumes carrying all of ``labels`` (with their labels)."""
-    filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+    """Containers, networks and volumes carrying all of ``labels`` (with their labels).
+
+    The engine is asked for the first label only, and each answer checked for all of them:
+    Podman 4 takes several label filters of volumes for any one of them.
+    """
+    first = next(iter(labels.items()), None)
+    filters = {"label": [f"{first[0]}={first[1]}"]} if first else {}
     api = client().api
     containers = [
         {"id": item["Id"], "name": item["Names"][0].lstrip("/"), "labels": item["Labels"] or {}}
@@ -459,7 +590,11 @@ def labelled(labels: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
         {"id": item["Name"], "name": item["Name"], "labels": item.get("Labels") or {}}
         for item in (api.volumes(filters=filters).get("Volumes") or [])
     ]
-    return {"containers": containers, "networks": networks, "volumes": volumes}
+    found = {"containers": containers, "networks": networks, "volumes": volumes}
+    return {
+        kind: [item for item in items if labels.items() <= item["labels"].items()]
+        for kind, items in found.items()
+    }
 
 
 class DockerRuntime(ContainerRuntime):
@@ -555,11 +690,31 @@ class DockerRuntime(ContainerRuntime):
         """See :func:`published_host`."""
         return published_host()
 
+    def bind_address(self) -> str:
+        """See :meth:`Endpoint.bind_address`."""
+        return endpoint().bind_address()
+
+    def describe(self) -> str:
+        """What answered, where, and where its ports are reached (connects)."""
+        return connection().report()
+
+    def check_runnable(self, spec: ContainerSpec) -> None:
+        """Refuse what an engine on another host cannot run (see :mod:`.remote`)."""
+        from pytest_clockwork.runtimes.remote import refuse_remote
+
+        refuse_remote(spec, endpoint())
+
+    def api_endpoint(self) -> Endpoint:
+        """See :func:`endpoint`."""
+        return endpoint()
+
     def listens(self, seen: Observed, port: int, host_port: int) -> str | None:
         """Ask the container itself when it is on a network attached to this machine (a
         local engine on Linux): a refusal then means no listener, whatever the port proxy
-        does. Elsewhere, or when it does not answer, ask through the published port."""
-        local = published_host() == LOCAL_HOST
+        does. Elsewhere (a remote engine's containers may have addresses that are on a
+        network of this machine too, another one), or when it does not answer, ask
+        through the published port."""
+        local = not endpoint().remote
         if seen.address and self._direct and local and on_link(seen.address):
             answer = probe_direct(seen.address, port, timeout=DIRECT_TIMEOUT)
             if answer is not None:

@@ -8,11 +8,15 @@ inputs are unchanged (in this session or any later one), nothing is built again.
 images stay as a cache; ``clockwork destroy --images`` removes them.
 
 The build uses the engine's classic builder through the Docker SDK, whose output names
-each step (``Step 2/5 : RUN make``): a failure names the failing step.
+each step (``Step 2/5 : RUN make``): a failure names the failing step. Podman's compatible
+build says the same in its own words (``STEP 2/5: RUN make``; ``building at STEP "RUN
+make": while running runtime: exit status 2``): they are said in Docker's, so that the
+output and the errors read the same on both engines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -26,13 +30,19 @@ import docker.errors
 from docker import APIClient
 
 from pytest_clockwork.errors import DeploymentError
+from pytest_clockwork.notation import familiar_image, same_image
 from pytest_clockwork.runtimes.base import Preparation
+from pytest_clockwork.runtimes.podman import is_podman
 from pytest_clockwork.specs import BUILD_LABEL, LABEL_PREFIX, BuildSpec, ContainerSpec
 
 OUTPUT_TAIL = 15
 """How many of the last lines of a failed build's output its error shows."""
 _STEP = re.compile(r"step \d+/\d+ ?:", re.IGNORECASE)
 """A build step's first line: ``Step 2/5 : RUN make`` (Docker), ``STEP 2/5: RUN make`` (Podman)."""
+_PODMAN_STEP = re.compile(r"STEP (\d+/\d+): (.*)")
+_PODMAN_RUN_FAILED = re.compile(
+    r'building at STEP "(?:RUN )?(.*)": .*exit status (\d+)$', re.DOTALL
+)
 _locks: dict[str, threading.Lock] = {}
 _locks_lock = threading.Lock()
 
@@ -75,12 +85,31 @@ def ensure_built(api: APIClient, spec: ContainerSpec, how: Preparation) -> str:
 
 
 def cached_image(api: APIClient, digest: str) -> str | None:
-    """The id of an image clockwork built from inputs of ``digest``, if there is one."""
+    """The id of an image clockwork built from inputs of ``digest``, if there is one.
+
+    Podman puts a build's labels on the image of every step too (its layer cache), and a
+    later build may reuse those: there, only a tagged image is a build's result.
+    """
     found = api.images(filters={"label": f"{BUILD_LABEL}={digest}"})
+    if is_podman(api):
+        found = [image for image in found if _names(image)]
     if not found:
         return None
     newest = max(found, key=lambda image: image.get("Created", 0))
     return str(newest["Id"])
+
+
+def _names(image: Mapping[str, Any]) -> list[str]:
+    return [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
+
+
+def _remove_leftovers(api: APIClient, digest: str) -> None:
+    """Remove the untagged images a failed build of ``digest`` left carrying its labels
+    (Podman's images of the steps before the failing one); one in use stays."""
+    for image in api.images(all=True, filters={"label": f"{BUILD_LABEL}={digest}"}):
+        if not _names(image):
+            with contextlib.suppress(docker.errors.APIError):
+                api.remove_image(str(image["Id"]))
 
 
 def remove_built_images(api: APIClient, root_id: str) -> tuple[list[str], list[str]]:
@@ -92,16 +121,15 @@ def remove_built_images(api: APIClient, root_id: str) -> tuple[list[str], list[s
     Returns:
         What was removed, and what was left (with why).
     """
-    filters = {
-        "label": [f"{LABEL_PREFIX}managed=true", f"{LABEL_PREFIX}root={root_id}", BUILD_LABEL]
-    }
     removed: list[str] = []
     left: list[str] = []
-    for image in api.images(filters=filters):
+    for image in _built_images(api, root_id):
         image_id = str(image["Id"])
-        names = [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
-        shown = ", ".join(names) or image_id.removeprefix("sha256:")[:12]
-        users = api.containers(all=True, filters={"ancestor": image_id})
+        names = _names(image)
+        shown = ", ".join(map(familiar_image, names)) or image_id.removeprefix("sha256:")[:12]
+        # The bare id: Podman 4 finds no container for an ancestor given as "sha256:…".
+        bare = image_id.removeprefix("sha256:")
+        users = api.containers(all=True, filters={"ancestor": bare})
         if users:
             using = ", ".join(sorted(user["Names"][0].lstrip("/") for user in users))
             left.append(f"{shown} (container {using} uses it)")
@@ -117,7 +145,25 @@ def remove_built_images(api: APIClient, root_id: str) -> tuple[list[str], list[s
             left.append(f"{shown} ({exc.explanation or exc})")
             continue
         removed.append(shown)
+    if is_podman(api):  # the images of its steps, now that no built image needs them
+        for image in _built_images(api, root_id, every=True):
+            if not _names(image):
+                with contextlib.suppress(docker.errors.APIError):
+                    api.remove_image(str(image["Id"]))
     return removed, left
+
+
+def _built_images(api: APIClient, root_id: str, *, every: bool = False) -> list[dict[str, Any]]:
+    """The images carrying clockwork's build label and the rootdir's labels (with
+    ``every``, those of the build steps too). Asked by one label, checked for the others:
+    Podman 4 finds no image for several label filters."""
+    found = api.images(all=every, filters={"label": f"{LABEL_PREFIX}root={root_id}"})
+    return [
+        dict(image)
+        for image in found
+        if (image.get("Labels") or {}).get(f"{LABEL_PREFIX}managed") == "true"
+        and BUILD_LABEL in (image.get("Labels") or {})
+    ]
 
 
 # -- building -----------------------------------------------------------------------------
@@ -153,7 +199,9 @@ class BuildOutput:
                 self._take(f"{chunk['status']} {chunk.get('progress') or ''}".rstrip() + "\n", how)
             if "error" in chunk or "errorDetail" in chunk:
                 detail = chunk.get("errorDetail") or {}
-                self.error = str(detail.get("message") or chunk.get("error") or "").strip()
+                self.error = docker_words(
+                    str(detail.get("message") or chunk.get("error") or "").strip()
+                )
             aux = chunk.get("aux")
             if isinstance(aux, Mapping) and aux.get("ID"):
                 self.image_id = str(aux["ID"])
@@ -163,7 +211,7 @@ class BuildOutput:
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
         for line in lines:
-            line = line.rstrip("\r")
+            line = docker_words(line.rstrip("\r"))
             if not line.strip():
                 continue
             if _STEP.match(line):
@@ -207,16 +255,30 @@ def _build(api: APIClient, spec: ContainerSpec, build: BuildSpec, how: Preparati
         )
         output.read(chunks, how)
     except docker.errors.APIError as exc:
-        raise output.failure(build, str(exc.explanation or exc)) from None
+        _remove_leftovers(api, build.digest)
+        raise output.failure(build, docker_words(str(exc.explanation or exc))) from None
     if output.error is not None:
+        _remove_leftovers(api, build.digest)
         raise output.failure(build, output.error)
     return output.image_id or str(api.inspect_image(spec.image)["Id"])
+
+
+def docker_words(text: str) -> str:
+    """A line of Podman's build output, or its error, as Docker says it (other text as
+    it is): ``Step 2/5 : RUN make``; ``The command 'make' returned a non-zero code: 2``."""
+    step = _PODMAN_STEP.fullmatch(text)
+    if step:
+        return f"Step {step[1]} : {step[2]}"
+    failed = _PODMAN_RUN_FAILED.fullmatch(text)
+    if failed:
+        return f"The command '{failed[1]}' returned a non-zero code: {failed[2]}"
+    return text
 
 
 def _tag(api: APIClient, image_id: str, name: str) -> None:
     """Make ``name`` refer to ``image_id`` (a cached image under the name the spec wants)."""
     tags = api.inspect_image(image_id).get("RepoTags") or []
-    if name in tags or f"{name}:latest" in tags:
+    if any(same_image(tag, name) for tag in tags):
         return
     repository, tag = _repository_and_tag(name)
     api.tag(image_id, repository, tag)

@@ -44,6 +44,7 @@ class ContainerDriver:
         assert isinstance(spec, ContainerSpec)
         runtime = runtime_for(spec.runtime)
         session = self.engine.session
+        runtime.check_runnable(spec)
         runtime.prepare(spec, self.preparation(spec))
         networks: dict[str, list[str]] = {}
         joined: dict[str, str] = {}

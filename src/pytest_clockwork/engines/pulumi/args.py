@@ -12,9 +12,11 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pytest_clockwork.errors import DeclarationError
+from pytest_clockwork.runtimes.endpoint import DEFAULT_SOCKET, Endpoint
 from pytest_clockwork.specs import ContainerSpec, HealthcheckSpec, Spec, content_digest
 
 LOCAL_HOST = "127.0.0.1"
@@ -40,6 +42,8 @@ class Facts:
         volumes: Named volumes that clockwork creates for it (and removes after).
         external_networks: Networks of ``networks`` that clockwork did not make (the
             user's own, joined under their own name): referenced, never declared.
+        publish_address: The host address unpinned ports are published on: the
+            loopback, or all interfaces of an engine on another host.
     """
 
     session: str
@@ -50,6 +54,7 @@ class Facts:
     networks: Mapping[str, str] = field(default_factory=dict)
     volumes: tuple[str, ...] = ()
     external_networks: tuple[str, ...] = ()
+    publish_address: str = LOCAL_HOST
 
     @property
     def managed_networks(self) -> tuple[str, ...]:
@@ -75,6 +80,7 @@ class Facts:
             networks=dict(data.get("networks") or {}),
             volumes=tuple(data.get("volumes") or ()),
             external_networks=tuple(data.get("external_networks") or ()),
+            publish_address=data.get("publish_address") or LOCAL_HOST,
         )
 
 
@@ -135,7 +141,8 @@ def network_aliases(spec: ContainerSpec) -> list[str]:
 
 
 def port_args(spec: ContainerSpec, facts: Facts) -> list[dict[str, Any]]:
-    """Published ports: each at its settled host port; unpinned ones bound to loopback."""
+    """Published ports: each at its settled host port; unpinned ones on the settled
+    address (the loopback, or all interfaces of a remote engine's host)."""
     ports = []
     for port in spec.ports:
         item: dict[str, Any] = {
@@ -143,7 +150,7 @@ def port_args(spec: ContainerSpec, facts: Facts) -> list[dict[str, Any]]:
             "external": facts.host_ports[port.key],
             "protocol": port.protocol,
         }
-        ip = port.host_ip or (None if port.pinned else LOCAL_HOST)
+        ip = port.host_ip or (None if port.pinned else facts.publish_address)
         if ip:
             item["ip"] = ip
         ports.append(item)
@@ -303,6 +310,20 @@ def container_outputs(
         "networks": dict(facts.networks),
         "runtime": spec.runtime,
     }
+
+
+def provider_args(endpoint: Endpoint | None) -> dict[str, Any] | None:
+    """pulumi-docker's ``Provider`` arguments for the engine at ``endpoint``; ``None``
+    for the default socket, which pulumi-docker's default provider uses."""
+    if endpoint is None or endpoint.url == DEFAULT_SOCKET:
+        return None
+    args: dict[str, Any] = {"host": endpoint.url}
+    if endpoint.scheme == "ssh":  # Pulumi's provider has no terminal to ask anything on
+        args["ssh_opts"] = ["-o", "BatchMode=yes"]
+    ca_cert = getattr(endpoint.tls, "ca_cert", None)
+    if ca_cert:  # DOCKER_CERT_PATH's or the context's ca.pem, cert.pem and key.pem
+        args["cert_path"] = str(Path(ca_cert).parent)
+    return args
 
 
 def command_args(create: list[str], delete: list[str]) -> dict[str, Any]:

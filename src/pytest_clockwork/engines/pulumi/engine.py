@@ -49,6 +49,7 @@ from pytest_clockwork.state import ResourceRecord, StateStore
 
 if TYPE_CHECKING:
     from pytest_clockwork.plan import Plan
+    from pytest_clockwork.runtimes.endpoint import Endpoint
 
 LOCK_TIMEOUT = 900.0
 LOG_TAIL = 30
@@ -126,8 +127,9 @@ class PulumiEngine(Engine):
             ) from None
 
     def program(self, entries: list[Entry]) -> Program:
-        """The inline program that makes the stack hold exactly ``entries``."""
-        return Program(tuple(entries), self.session)
+        """The inline program that makes the stack hold exactly ``entries``, on the
+        Docker engine that answers (asked only when there are containers)."""
+        return Program(tuple(entries), self.session, engine=_docker_engine(entries))
 
     # -- deploy ------------------------------------------------------------------------
 
@@ -281,6 +283,18 @@ class PulumiEngine(Engine):
             from pytest_clockwork.filesystem import pull_clone
 
             pull_clone(spec.key, spec.dest, shown=str(spec.dest))
+
+
+def _docker_engine(entries: list[Entry]) -> Endpoint | None:
+    """Where the API of the entries' containers' runtime answers (its provider's host)."""
+    from pytest_clockwork.runtimes import runtime_for
+
+    for entry in entries:
+        if isinstance(entry.spec, ContainerSpec):
+            found = runtime_for(entry.spec.runtime).api_endpoint()
+            if found is not None:
+                return found
+    return None
 
 
 def _fixture_outputs(task: Task, value: Any) -> dict[str, Any]:

@@ -84,7 +84,10 @@ def settle(
 ) -> list[Entry]:
     """Entries for ``tasks``: their facts decided now, consistent with ``others``.
 
-    Unpinned ports get a free host port (not one another entry uses); a network named
+    Unpinned ports get a free host port (not one another entry uses), published where
+    the container's runtime says tests reach them (all interfaces of a remote engine's
+    host); what the runtime cannot run where it is (a bind mount on a remote engine) is
+    refused before anything is deployed; a network named
     in ``networks=[...]`` that exists and that clockwork did not make (the user's own)
     is joined as it is, marked external (never declared, so never removed); any other
     logical network maps to the Docker network the stack already uses for it, else to
@@ -121,13 +124,14 @@ def settle(
         )
         if isinstance(spec, ContainerSpec):
             check_supported(spec)
+            runtime = runtime_for(spec.runtime)
+            runtime.check_runnable(spec)
             host_ports = {}
             for port in spec.ports:
                 chosen = port.host_port or choose_port(port.protocol, port.host_ip, taken)
                 taken.add(chosen)
                 host_ports[port.key] = chosen
             logical = spec.logical_networks(bool(task.links))
-            runtime = runtime_for(spec.runtime)
             is_external = external_network or runtime.external_network
             exists = volume_exists or runtime.volume_exists
             external = tuple(
@@ -155,6 +159,7 @@ def settle(
                 },
                 volumes=tuple(volumes),
                 external_networks=external,
+                publish_address=runtime.bind_address(),
             )
         entries.append(Entry(spec=spec, facts=facts))
     return entries

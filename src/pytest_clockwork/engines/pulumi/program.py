@@ -17,7 +17,9 @@ engine reads, through the plain functions of :mod:`.args`:
 - custom: the resource's own ``to_pulumi(context)``.
 
 Connections become ``depends_on``. Every entry exports its outputs under its Pulumi
-name (:attr:`.args.Entry.name`), in the local engine's shape.
+name (:attr:`.args.Entry.name`), in the local engine's shape. When the Docker engine is
+not at the default socket (``DOCKER_HOST``, a context, Podman's socket; tcp or ssh), the
+Docker resources are created through an explicit ``pulumi_docker.Provider`` for it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pytest_clockwork.engines.pulumi import args as mapping
 from pytest_clockwork.engines.pulumi.args import Entry
 from pytest_clockwork.resources.secrets import is_digest
 from pytest_clockwork.runtimes import runtime_for
+from pytest_clockwork.runtimes.endpoint import Endpoint
 from pytest_clockwork.specs import (
     ContainerSpec,
     CustomSpec,
@@ -43,6 +46,8 @@ from pytest_clockwork.specs import (
 )
 
 GROUP_TYPE = "clockwork:index:Group"
+PROVIDER_NAME = "clockwork-docker"
+"""The explicit pulumi-docker provider, when the engine is not at the default socket."""
 
 
 class Index:
@@ -113,11 +118,17 @@ class Declarer:
         session: The deploying session (its stack and root id go into labels).
         host: Where published ports are reached (the fixture's ``host``); ``None``: where
             each container's runtime says.
+        engine: The Docker engine the containers run on; other than the default socket,
+            an explicit ``pulumi_docker.Provider`` for it creates them.
     """
 
-    def __init__(self, session: SessionInfo, host: str | None = None) -> None:
+    def __init__(
+        self, session: SessionInfo, host: str | None = None, engine: Endpoint | None = None
+    ) -> None:
         self.session = session
         self.host = host
+        self.engine = engine
+        self._provider: pulumi.ProviderResource | None = None
         self.resources: dict[str, pulumi.Resource] = {}
         self.index = Index(())
         self.shared: dict[str, pulumi.Resource] = {}
@@ -155,6 +166,18 @@ class Declarer:
             parent=self.parent(entry), depends_on=[*self.dependencies(entry), *extra]
         )
 
+    def provider(self) -> pulumi.ProviderResource | None:
+        """The pulumi-docker provider of :attr:`engine` (declared once), or ``None``:
+        the default provider, which uses the default socket."""
+        args = mapping.provider_args(self.engine)
+        if args is None:
+            return None
+        if self._provider is None:
+            import pulumi_docker as docker
+
+            self._provider = docker.Provider(PROVIDER_NAME, **args)
+        return self._provider
+
     def declare_one(self, entry: Entry) -> Any:
         """Declare one entry's resources; return its outputs."""
         spec = entry.spec
@@ -187,7 +210,8 @@ class Declarer:
     def _container(self, entry: Entry, spec: ContainerSpec, host: str) -> Any:
         import pulumi_docker as docker
 
-        parent = pulumi.ResourceOptions(parent=self.parent(entry))
+        provider = self.provider()
+        parent = pulumi.ResourceOptions(parent=self.parent(entry), provider=provider)
         needs: list[pulumi.Resource] = []
         looked_up = spec.build is None and spec.pull == "never"
         if spec.build is not None:
@@ -196,7 +220,8 @@ class Declarer:
             )
         elif looked_up:  # only looked up: it fails when the image is not there
             found = docker.get_remote_image_output(
-                name=spec.image, opts=pulumi.InvokeOutputOptions(parent=self.parent(entry))
+                name=spec.image,
+                opts=pulumi.InvokeOutputOptions(parent=self.parent(entry), provider=provider),
             )
         else:
             needs.append(
@@ -208,7 +233,9 @@ class Declarer:
             needs.append(self._shared(f"volume:{volume}", volume, docker.Volume))
         needs += self._directories(entry, spec)
         args = mapping.container_args(spec, entry.facts, self.labels(entry))
-        opts = self.options(entry, *needs)
+        opts = pulumi.ResourceOptions.merge(
+            self.options(entry, *needs), pulumi.ResourceOptions(provider=provider)
+        )
         if looked_up:
             args["image"] = found.apply(lambda _: spec.image)
         if spec.secret_env:
@@ -233,7 +260,12 @@ class Declarer:
         if name not in self.shared:
             labels = self.session.labels()
             labels.pop("clockwork.session", None)
-            self.shared[name] = kind(name, name=actual, labels=mapping.label_args(labels))
+            self.shared[name] = kind(
+                name,
+                name=actual,
+                labels=mapping.label_args(labels),
+                opts=pulumi.ResourceOptions(provider=self.provider()),
+            )
         return self.shared[name]
 
     def _directories(self, entry: Entry, spec: ContainerSpec) -> list[pulumi.Resource]:
@@ -335,6 +367,7 @@ class Program:
         entries: Everything the stack should have after ``up``.
         session: The deploying session.
         host: Where published ports are reached (``None``: as each runtime says).
+        engine: The Docker engine its containers run on (``None``: the default socket).
     """
 
     __name__ = "clockwork_program"  # the Automation API shows a program by its name
@@ -342,8 +375,10 @@ class Program:
     entries: tuple[Entry, ...]
     session: SessionInfo
     host: str | None = None
+    engine: Endpoint | None = None
 
     def __call__(self) -> None:
         """Run by Pulumi: declare the resources, export the outputs."""
-        for name, outputs in Declarer(self.session, self.host).declare(self.entries).items():
+        declarer = Declarer(self.session, self.host, self.engine)
+        for name, outputs in declarer.declare(self.entries).items():
             pulumi.export(name, outputs)
