@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from common import IMAGE
+from common import IMAGE, absolute
 from compare import (
     REPO,
     TESTCONTAINERS_ENVIRONMENT,
@@ -149,7 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="timed runs per job")
     parser.add_argument("--tests", default="2,12", help="the two test counts (default 2,12)")
     parser.add_argument(
-        "--venvs", type=Path, default=REPO / ".bench-venvs", help="where the venvs are kept"
+        "--venvs",
+        type=absolute,
+        default=REPO / ".bench-venvs",
+        help="where the venvs are kept",
     )
     args = parser.parse_args(argv)
     counts = [int(count) for count in args.tests.split(",")]

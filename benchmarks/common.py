@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 #: The local busybox image (``.ci/build-test-images``): ``httpd -f -p 80 -h /www``.
 IMAGE = "clockwork-test/busybox:latest"
@@ -12,3 +13,8 @@ IMAGE = "clockwork-test/busybox:latest"
 # compile clockwork from source while the baseline's dependencies come precompiled from
 # pip. Measure as users run it: caching on, after a warm-up run.
 ENVIRONMENT = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
+def absolute(text: str) -> Path:
+    """A path option, made absolute: the runners' processes start in other directories."""
+    return Path(text).resolve()

@@ -58,7 +58,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ENVIRONMENT, IMAGE
+from common import ENVIRONMENT, IMAGE, absolute
 
 REPO = Path(__file__).resolve().parent.parent
 LABEL = "clockwork-bench"
@@ -852,7 +852,10 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=9, help="timed runs per runner and N")
     parser.add_argument("--sizes", default="1,4", help="numbers of containers (default 1,4)")
     parser.add_argument(
-        "--venvs", type=Path, default=REPO / ".bench-venvs", help="where the venvs are kept"
+        "--venvs",
+        type=absolute,
+        default=REPO / ".bench-venvs",
+        help="where the venvs are kept",
     )
     parser.add_argument(
         "--only",
