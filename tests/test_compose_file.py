@@ -859,3 +859,19 @@ def test_a_run_option_docker_refuses_names_the_compose_key(tmp_path: Path) -> No
         "resource 'app': compose.yaml, line 4: service 'web': cap_add: unknown capability "
         "'NET_ADMN': did you mean 'NET_ADMIN'?"
     )
+
+
+def test_bad_yaml_is_an_error_after_yaml_was_imported_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pytest's in-process sessions (pytester) restore ``sys.modules``: a file read
+    before ``yaml`` was imported again is still reported as bad YAML, not a traceback."""
+    import sys
+
+    from pytest_clockwork.compose.yamlfile import load_yaml
+
+    assert load_yaml("a: 1\n", "compose.yaml") == {"a": 1}
+    for name in [name for name in sys.modules if name == "yaml" or name.startswith("yaml.")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(ComposeFileError, match=r"compose.yaml, line 2, column 1: not valid YAML"):
+        load_yaml("a: [1, 2\n", "compose.yaml")

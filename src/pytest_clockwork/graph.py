@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_clockwork.errors import DeclarationError, DependencyCycleError
+from pytest_clockwork.reachability import reachable
 from pytest_clockwork.resources.base import Resource
 
 
@@ -151,16 +152,8 @@ def load_all(roots: Iterable[Resource], rootdir: Path) -> None:
     Raises:
         DeclarationError: A resource cannot load what it refers to.
     """
-    seen: set[int] = set()
-    pending = list(roots)
-    while pending:
-        resource = pending.pop(0)
-        if id(resource) in seen:
-            continue
-        seen.add(id(resource))
+    for resource in reachable(roots):
         resource.load(rootdir)
-        pending.extend(resource.children.values())
-        pending.extend(resource.connections)
 
 
 def bind(namespace: Mapping[str, Resource], prefix: str = "") -> dict[str, Resource]:

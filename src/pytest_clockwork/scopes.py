@@ -6,7 +6,8 @@ A composite's children take the composite's scope. A resource may connect to res
 of its own scope or wider ones (a function-scoped container to a session-scoped
 database), never to narrower ones: a wider copy would outlive what it needs.
 
-Only the standard library is imported here; the resource models import it.
+Only the standard library (and :mod:`.reachability`) is imported here; the resource
+models import it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Literal, get_args
+
+from pytest_clockwork.reachability import reachable
 
 if TYPE_CHECKING:
     from pytest_clockwork.resources.base import Resource
@@ -79,13 +82,7 @@ def connections_out_of_scope(resources: Iterable[Resource]) -> Iterator[str]:
     Every resource reachable from ``resources`` (children, connections) is checked once.
     A child follows its ancestors' connections too, in its ancestors' scope.
     """
-    seen: set[int] = set()
-    pending = list(resources)
-    while pending:
-        resource = pending.pop(0)
-        if id(resource) in seen:
-            continue
-        seen.add(id(resource))
+    for resource in reachable(resources):
         mine = scope_of(resource)
         for other in resource.connections:
             theirs = scope_of(other)
@@ -98,8 +95,6 @@ def connections_out_of_scope(resources: Iterable[Resource]) -> Iterator[str]:
                     f"scope={mine!r}{' (or wider)' if mine != SESSION else ''}, or "
                     f"{_name(resource)} scope={theirs!r}"
                 )
-        pending.extend(resource.children.values())
-        pending.extend(resource.connections)
 
 
 def _name(resource: Resource) -> str:

@@ -131,7 +131,10 @@ def load_yaml(text: str, shown: str) -> Any:
     global _LOADER
     import yaml
 
-    if _LOADER is None:
+    # Made again when ``yaml`` was imported again (pytest's in-process sessions restore
+    # ``sys.modules``): a loader of the old module raises errors the new one's
+    # ``except`` clauses do not catch.
+    if _LOADER is None or not issubclass(_LOADER, yaml.SafeLoader):
         _LOADER = _loader()
     try:
         return yaml.load(text, Loader=_LOADER)  # a SafeLoader: plain data only
