@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.harness import eventually, run_subprocess
+from tests.support.harness import BLOCKING_TEST, eventually, run_subprocess, start_blocked
 
 pytestmark = pytest.mark.docker
 
@@ -21,15 +21,6 @@ stuck = DockerResource(
     healthcheck=Healthcheck(test="false", interval="0.2s", retries=1, start_period="60s"),
     start_timeout=60,
 )
-"""
-
-BLOCKING_TEST = """
-import time
-from pathlib import Path
-
-def test_blocks(web):
-    Path("test-started").write_text(web.container_name)
-    time.sleep(60)
 """
 
 
@@ -64,9 +55,7 @@ def test_signal_during_a_test_tears_down(
     pytester: pytest.Pytester, declare: Any, leftovers: Any, signum: int
 ) -> None:
     declare("web = DockerResource(image=IMAGE)\n")
-    pytester.makepyfile(test_x=BLOCKING_TEST)
-    process = run_subprocess(pytester, "--clockwork-apply")
-    eventually(lambda: (pytester.path / "test-started").exists(), timeout=30)
+    process = start_blocked(pytester, "--clockwork-apply")
     assert len(leftovers()["containers"]) == 1
     os.kill(process.pid, signum)
     output, _ = process.communicate(timeout=30)
@@ -81,9 +70,7 @@ def test_sigkill_the_watchdog_cleans_up_within_seconds(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:
     declare("web = DockerResource(image=IMAGE)\n")
-    pytester.makepyfile(test_x=BLOCKING_TEST)
-    process = run_subprocess(pytester, "--clockwork-apply")
-    eventually(lambda: (pytester.path / "test-started").exists(), timeout=30)
+    process = start_blocked(pytester, "--clockwork-apply")
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=10)
     eventually(
@@ -105,11 +92,8 @@ def test_watchdog_killed_too_the_next_session_reaps(
         notes = FileResource(name="notes.txt", content="x", directory="out")
         """
     )
-    pytester.makepyfile(
-        test_x=BLOCKING_TEST.replace("def test_blocks(web):", "def test_blocks(web, notes):")
-    )
-    process = run_subprocess(pytester, "--clockwork-apply")
-    eventually(lambda: (pytester.path / "test-started").exists(), timeout=30)
+    test = BLOCKING_TEST.replace("def test_blocks(web):", "def test_blocks(web, notes):")
+    process = start_blocked(pytester, "--clockwork-apply", test=test)
     (session,) = _state(pytester)["sessions"].values()
     os.kill(session["watchdog_pid"], signal.SIGKILL)
     os.kill(process.pid, signal.SIGKILL)

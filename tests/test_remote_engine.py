@@ -16,7 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.support.harness import CLOCKWORK, IMAGE, eventually, run_subprocess
+from tests.support.harness import (
+    CLOCKWORK,
+    IMAGE,
+    eventually,
+    start_blocked,
+)
 from tests.support.remote import (
     REMOTE_ALIAS,
     REMOTE_HOST,
@@ -160,18 +165,9 @@ def test_a_killed_session_is_cleaned_up_there_by_its_watchdog(
     pytester: pytest.Pytester, declare: Any, remote: Any
 ) -> None:
     declare('web = DockerResource(image=IMAGE, ports=["80"])\n')
-    pytester.makepyfile(
-        test_x="""
-        import time
-        from pathlib import Path
-
-        def test_blocks(web):
-            Path("test-started").write_text(web.container_name)
-            time.sleep(60)
-        """
+    process = start_blocked(
+        pytester, "--clockwork-apply", env={"DOCKER_HOST": REMOTE_SSH}, timeout=60
     )
-    process = run_subprocess(pytester, "--clockwork-apply", env={"DOCKER_HOST": REMOTE_SSH})
-    eventually(lambda: (pytester.path / "test-started").exists(), timeout=60)
     assert len(labelled_for(remote, pytester.path)["containers"]) == 1
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=10)

@@ -8,16 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.harness import eventually, read_state, run_subprocess
-
-BLOCKING_TEST = """
-import time
-from pathlib import Path
-
-def test_blocks(web):
-    Path("test-started").write_text(web.container_name)
-    time.sleep(60)
-"""
+from tests.support.harness import (
+    read_state,
+    start_blocked,
+)
 
 CUSTOM = """
 class Thing(Resource):
@@ -36,9 +30,7 @@ def test_a_deploying_session_says_it_cleaned_up_after_a_dead_one(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:
     declare("web = DockerResource(image=IMAGE)\n")
-    pytester.makepyfile(test_x=BLOCKING_TEST)
-    process = run_subprocess(pytester, "--clockwork-apply")
-    eventually(lambda: (pytester.path / "test-started").exists(), timeout=30)
+    process = start_blocked(pytester, "--clockwork-apply")
     (session,) = read_state(pytester.path)["sessions"].values()
     os.kill(session["watchdog_pid"], signal.SIGKILL)
     os.kill(process.pid, signal.SIGKILL)

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.harness import eventually, read_state, run_subprocess
+from tests.support.harness import (
+    eventually,
+    read_state,
+    start_blocked,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -188,18 +192,7 @@ def test_sigkill_during_a_function_scoped_test_leaves_nothing(
         web = DockerResource(image=IMAGE, scope="function").connect(db)
         """
     )
-    pytester.makepyfile(
-        test_x="""
-        import time
-        from pathlib import Path
-
-        def test_blocks(web):
-            Path("test-started").write_text(web.container_name)
-            time.sleep(60)
-        """
-    )
-    process = run_subprocess(pytester, "--clockwork-apply")
-    eventually(lambda: (pytester.path / "test-started").exists(), timeout=30)
+    process = start_blocked(pytester, "--clockwork-apply")
     assert len(leftovers()["containers"]) == 2
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=10)
@@ -269,18 +262,7 @@ def test_signal_during_a_function_scoped_test_tears_down(
     pytester: pytest.Pytester, declare: Any, leftovers: Any, signum: int
 ) -> None:
     declare('web = DockerResource(image=IMAGE, scope="function")\n')
-    pytester.makepyfile(
-        test_x="""
-        import time
-        from pathlib import Path
-
-        def test_blocks(web):
-            Path("test-started").write_text(web.container_name)
-            time.sleep(60)
-        """
-    )
-    process = run_subprocess(pytester, "--clockwork-apply")
-    eventually(lambda: (pytester.path / "test-started").exists(), timeout=30)
+    process = start_blocked(pytester, "--clockwork-apply")
     assert len(leftovers()["containers"]) == 1
     os.kill(process.pid, signum)
     output, _ = process.communicate(timeout=30)

@@ -81,6 +81,32 @@ def run_subprocess(
     )
 
 
+BLOCKING_TEST = """
+import time
+from pathlib import Path
+
+def test_blocks(web):
+    Path("test-started").write_text(web.container_name)
+    time.sleep(60)
+"""
+"""A test module whose test uses ``web``, says so in ``test-started``, and waits."""
+
+
+def start_blocked(
+    pytester: Any,
+    *args: str,
+    test: str = BLOCKING_TEST,
+    env: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> subprocess.Popen[str]:
+    """Run ``test`` (:data:`BLOCKING_TEST`) in a pytest process (:func:`run_subprocess`)
+    and return it once its test has started: there to be interrupted or killed."""
+    pytester.makepyfile(test_x=test)
+    process = run_subprocess(pytester, *args, env=env)
+    eventually(lambda: (pytester.path / "test-started").exists(), timeout=timeout)
+    return process
+
+
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
