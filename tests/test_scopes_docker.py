@@ -159,6 +159,32 @@ def test_narrower_connects_to_wider_by_name(
     assert leftovers() == {"containers": [], "networks": []}
 
 
+def test_a_copy_deploys_what_its_scopes_tests_need_together(
+    pytester: pytest.Pytester, declare: Any, leftovers: Any
+) -> None:
+    # The module's first test uses db alone; its second uses api, connected to db: the
+    # module's copy deploys both at once, on one network, so api reaches db by name.
+    declare(
+        """
+        db = DockerResource(image=IMAGE, scope="module")
+        api = DockerResource(image=IMAGE, scope="module").connect(db)
+        """
+    )
+    pytester.makepyfile(
+        test_api="""
+        def test_db_alone(db):
+            assert db.container_name
+
+        def test_api_reaches_db(api):
+            result = api.exec("wget -q -O - http://db/")
+            assert result.output == "hello\\n", result.output
+        """
+    )
+    result = pytester.runpytest("--clockwork-apply", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    assert leftovers() == {"containers": [], "networks": []}
+
+
 def test_wider_connected_to_narrower_is_an_error_naming_both(
     pytester: pytest.Pytester, declare: Any, leftovers: Any
 ) -> None:

@@ -3,7 +3,8 @@
 A resource declared with ``scope="function"`` (or ``class``, ``module``, ``package``) is
 not deployed with the session's resources. Its fixture has that pytest scope and asks
 :class:`Copies` for the copy of the scope it runs in (the test, its module...): the
-first time, everything of that scope the current test needs is deployed together, in
+first time, everything of that scope that the tests of that node need is deployed
+together (so copies of one scope that connect to each other share their networks), in
 parallel where the graph allows, after the wider resources it connects to (the session's,
 or the copies of wider scopes). Each copy has an id of its own, in its records, its
 containers' and networks' names and labels, so copies never clash. Its records are
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -69,14 +70,16 @@ class Copies:
         self._pool: ThreadPoolExecutor | None = None
         self._removals: list[Future[None]] = []
 
-    def provide(self, key: str, node: Any, needs: Iterable[str] = ()) -> Resource:
+    def provide(
+        self, key: str, node: Any, needs: Callable[[Any], Iterable[str]] = lambda node: ()
+    ) -> Resource:
         """The value of ``key`` (a resource of a narrower scope) in the copy of ``node``.
 
         Args:
             key: The resource.
             node: The pytest node of its scope (the fixture request's node).
-            needs: The keys the current test needs: those of the same scope are deployed
-                with ``key``, together.
+            needs: The keys the tests under a node use (the tests to run of a module, a
+                class...): those of the copy's scope are deployed with ``key``, together.
 
         Raises:
             ClockworkError: It (or a wider resource it connects to) cannot be deployed.
@@ -112,10 +115,12 @@ class Copies:
         node.addfinalizer(lambda: self._end(copy))
         return copy
 
-    def _deploy(self, copy: Copy, key: str, node: Any, needs: Iterable[str]) -> None:
+    def _deploy(
+        self, copy: Copy, key: str, node: Any, needs: Callable[[Any], Iterable[str]]
+    ) -> None:
         deployment = self.deployment
         graph = deployment.graph
-        same = {other for other in needs if other in graph.nodes}
+        same = {other for other in needs(node) if other in graph.nodes}
         same = {other for other in same if scope_of(graph.nodes[other]) == copy.scope}
         closure = graph.closure({key} | same)
         own = {other for other in closure if scope_of(graph.nodes[other]) == copy.scope}

@@ -58,8 +58,8 @@ class ClockworkSession:
         self.run_id = new_run_id()
         self.shared_records: list[ResourceRecord] = []
         self._topology: Topology | None = None
-        self.needs: set[str] = set()
-        """The keys of the resources the test being set up uses."""
+        self._needs: dict[str, set[str]] = {}
+        """The keys of the resources the tests under a node use, by the node's id."""
 
     # -- lazily built state ------------------------------------------------------------
 
@@ -144,6 +144,20 @@ class ClockworkSession:
         except ClockworkError as exc:
             message = str(exc)
         pytest.fail(message, pytrace=False)
+
+    def needs(self, node: Any) -> set[str]:
+        """The keys of the resources the tests under ``node`` (a test, class, module,
+        package) use: a copy of that scope deploys those of its scope together."""
+        found = self._needs.get(node.nodeid)
+        if found is None:
+            items = [item for item in node.session.items if node in item.listchain()]
+            found = {
+                resource.key
+                for item in items or [node]
+                for _, resource in self.declarations.used_by(item)
+            }
+            self._needs[node.nodeid] = found
+        return found
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -394,8 +408,8 @@ class FailureDetails:
 
 
 class BeforeEachTest:
-    """Notes which resources the test being set up uses (a copy of a narrower scope
-    deploys those of its scope together) and runs their ``reset=`` before its fixtures.
+    """Runs the ``reset=`` of the resources the test being set up uses, before its
+    fixtures.
 
     Registered only when the run declares resources.
 
@@ -412,7 +426,6 @@ class BeforeEachTest:
         setup)."""
         session = self.session
         used = session.declarations.used_by(item)
-        session.needs = {resource.key for _, resource in used}
         resettable = [(name, resource) for name, resource in used if resource.resets]
         if resettable:
             from pytest_clockwork.copies import reset_before
