@@ -210,3 +210,33 @@ def test_apply_replaces_only_the_changed_container_and_runs_the_new_check(
         [*CLOCKWORK, "destroy", "--rootdir", str(pytester.path)], check=True, capture_output=True
     )
     assert leftovers()["containers"] == []
+
+
+@pytest.mark.docker
+def test_apply_removes_a_kept_resource_the_update_drops(
+    pytester: pytest.Pytester, fake: FakeOpenAI, leftovers: Any, docker_client: Any
+) -> None:
+    (pytester.path / "conftest.py").write_text(CONFTEST)
+    pytester.makepyfile(test_up=TEST)
+    kept = pytester.runpytest_subprocess("--clockwork-apply", "--clockwork-keep")
+    assert kept.ret == 0
+    before = container_ids(pytester.path)
+    fake.script = [{"summary": "Drop the other container.", "removals": ["other"]}]
+
+    done = clockwork_update(pytester.path, fake, "we no longer need other", "--apply")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "  destroy other" in done.stdout
+    assert "  reuse web" in done.stdout
+    text = (pytester.path / "conftest.py").read_text()
+    assert "other = DockerResource(" not in text
+    assert "# only here to show it is left alone" not in text
+    assert 'env_vars={"MODE": "dev"},  # the mode the app starts in' in text
+    ids = {container.id for container in docker_client.containers.list(all=True)}
+    assert before["other"] not in ids
+    assert container_ids(pytester.path) == {"web": before["web"]}
+
+    subprocess.run(
+        [*CLOCKWORK, "destroy", "--rootdir", str(pytester.path)], check=True, capture_output=True
+    )
+    assert leftovers()["containers"] == []
