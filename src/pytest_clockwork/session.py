@@ -148,16 +148,14 @@ class ClockworkSession:
     def needs(self, node: Any) -> set[str]:
         """The keys of the resources the tests under ``node`` (a test, class, module,
         package) use: a copy of that scope deploys those of its scope together."""
-        found = self._needs.get(node.nodeid)
-        if found is None:
-            items = [item for item in node.session.items if node in item.listchain()]
-            found = {
-                resource.key
-                for item in items or [node]
-                for _, resource in self.declarations.used_by(item)
-            }
-            self._needs[node.nodeid] = found
-        return found
+        if isinstance(node, pytest.Item):
+            return {resource.key for _, resource in self.declarations.used_by(node)}
+        if not self._needs:  # once: each item's resources, under every node above it
+            for item in node.session.items:
+                keys = {resource.key for _, resource in self.declarations.used_by(item)}
+                for above in item.listchain()[:-1]:
+                    self._needs.setdefault(above.nodeid, set()).update(keys)
+        return self._needs.get(node.nodeid, set())
 
     # -- discovery ---------------------------------------------------------------------
 
