@@ -169,15 +169,7 @@ def check_target(path: Path, key: str, *, overwrite: bool, shown: str) -> bool:
             f"resource {key!r}: {shown} is a directory; give the file another name or path",
             resource=key,
         )
-    ancestor = path.parent
-    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise FileConflictError(
-            f"resource {key!r}: {shown} cannot be written: {ancestor.name!r} on its way is a "
-            "file, not a directory; choose another directory (or path)",
-            resource=key,
-        )
+    _check_way(path, key, f"{shown} cannot be written", "choose another directory (or path)")
     if not os.path.lexists(path):
         return False
     if not overwrite:
@@ -189,6 +181,24 @@ def check_target(path: Path, key: str, *, overwrite: bool, shown: str) -> bool:
             resource=key,
         )
     return True
+
+
+def _check_way(path: Path, key: str, what: str, fix: str) -> None:
+    """Refuse ``path`` when the nearest of its parents that exists is not a directory.
+
+    Raises:
+        FileConflictError: ``"resource 'x': <what>: 'a' on its way is a file, not a
+            directory; <fix>"``.
+    """
+    ancestor = path.parent
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise FileConflictError(
+            f"resource {key!r}: {what}: {ancestor.name!r} on its way is a file, not a "
+            f"directory; {fix}",
+            resource=key,
+        )
 
 
 def original_path(path: Path) -> Path:
@@ -345,15 +355,7 @@ def check_clone_target(dest: Path, key: str, *, shown: str) -> None:
                 resource=key,
             )
         return
-    ancestor = dest.parent
-    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise FileConflictError(
-            f"resource {key!r}: {shown} cannot be created: {ancestor.name!r} on its way is a "
-            "file, not a directory; choose another dest",
-            resource=key,
-        )
+    _check_way(dest, key, f"{shown} cannot be created", "choose another dest")
 
 
 def clone_repository(key: str, repo_url: str, dest: Path, branch: str | None = None) -> None:
