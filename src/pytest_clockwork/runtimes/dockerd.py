@@ -19,7 +19,7 @@ from pytest_clockwork.errors import DeploymentError, ImageUnavailableError
 from pytest_clockwork.runtimes.base import LOCAL_HOST, Action, ContainerRuntime, Preparation
 from pytest_clockwork.runtimes.base import Observed as Observed
 from pytest_clockwork.runtimes.endpoint import Connection, Endpoint, connect, locate, settings_of
-from pytest_clockwork.runtimes.podman import engine_name, is_podman
+from pytest_clockwork.runtimes.podman import engine_name, identified, is_podman
 from pytest_clockwork.runtimes.ports import on_link, probe_direct
 from pytest_clockwork.specs import HOST_GATEWAY, LABEL_PREFIX, ContainerSpec
 
@@ -51,7 +51,9 @@ def connection() -> Connection:
             _cpus.clear()
             if previous is not None:  # another engine now: let go of the one before
                 previous[1].client.close()
-            _connection = (settings, connect(timeout=120))
+            connected = connect(timeout=120)
+            identified(connected.client.api, connected.product)
+            _connection = (settings, connected)
         return _connection[1]
 
 

@@ -60,6 +60,13 @@ def is_podman(api: APIClient) -> bool:
     return known
 
 
+def identified(api: APIClient, product: str) -> None:
+    """Note what answered on ``api`` when the connection already asked (see
+    :class:`.endpoint.Connection`), so :func:`is_podman` does not ask again."""
+    with _lock:
+        _kinds[api] = product == "podman"
+
+
 def engine_name(api: APIClient) -> str:
     """``Podman`` or ``Docker``: the engine's name, for messages."""
     return "Podman" if is_podman(api) else "Docker"
