@@ -20,6 +20,7 @@ import pytest
 
 from pytest_clockwork.collection import Declarations
 from pytest_clockwork.distribution import Topology, new_run_id
+from pytest_clockwork.terminal import Outlet
 
 if TYPE_CHECKING:
     from pytest_clockwork.deployment import Deployment
@@ -60,6 +61,8 @@ class ClockworkSession:
         self._topology: Topology | None = None
         self._needs: dict[str, set[str]] = {}
         """The keys of the resources the tests under a node use, by the node's id."""
+        self.outlet = Outlet(self._write_now)
+        """Where clockwork's lines to the terminal go, from any thread."""
 
     # -- lazily built state ------------------------------------------------------------
 
@@ -113,8 +116,8 @@ class ClockworkSession:
                 owner_pid=topology.owner_pid,
                 shared=topology.shared,
                 worker=topology.worker,
-                progress=self._write_line if verbose else None,
-                status=self._write_line,
+                progress=self.outlet.line if verbose else None,
+                status=self.outlet.line,
             )
             for resource in self.declarations.resources:
                 self._deployment.declare(resource)
@@ -125,12 +128,12 @@ class ClockworkSession:
         """The deployment, when this run has made one (``None``: it had nothing to do)."""
         return self._deployment
 
-    def _write_line(self, line: str) -> None:
+    def _write_now(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
         capture = self.config.pluginmanager.get_plugin("capturemanager")
-        with _write_lock, capture.global_and_fixture_disabled() if capture else _nothing():
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             reporter.write_line(line)
 
     def _provide(self, resource: Resource, name: str, node: Any = None) -> Resource:
@@ -140,7 +143,8 @@ class ClockworkSession:
         from pytest_clockwork.errors import ClockworkError
 
         try:
-            return self.deployment.copies.provide(resource.key, node, self.needs)
+            with self.outlet.waiting():
+                return self.deployment.copies.provide(resource.key, node, self.needs)
         except ClockworkError as exc:
             message = str(exc)
         pytest.fail(message, pytrace=False)
@@ -226,7 +230,8 @@ class ClockworkSession:
         from pytest_clockwork.errors import ClockworkError
 
         try:
-            return self.deployment.provide(key)
+            with self.outlet.waiting():
+                return self.deployment.provide(key)
         except ClockworkError as exc:
             message = str(exc)
         pytest.fail(message, pytrace=False)
@@ -239,6 +244,7 @@ class ClockworkSession:
         if not self.declarations:
             return
         self.config.pluginmanager.register(BeforeEachTest(self), BEFORE_EACH_TEST)
+        self.config.pluginmanager.register(LinesBetweenTests(self.outlet), LINES_BETWEEN_TESTS)
         needed = {
             resource.key
             for item in session.items
@@ -249,7 +255,8 @@ class ClockworkSession:
             from pytest_clockwork.errors import ClockworkError
 
             try:
-                self.deployment.lifecycle.reap_dead()
+                with self.outlet.waiting():
+                    self.deployment.lifecycle.reap_dead()
             except ClockworkError as exc:  # the tests that need resources say it again
                 self.error = str(exc)
             deploys = self.topology.role != "controller" and not self.config.option.collectonly
@@ -266,10 +273,11 @@ class ClockworkSession:
         from pytest_clockwork.errors import ClockworkError
 
         try:
-            if self.config.getoption("clockwork_expired", False):
-                self.destroyed_stack = self.deployment.lifecycle.destroy_expired()
-            else:
-                self.destroyed_stack = self.deployment.lifecycle.destroy_stack()
+            with self.outlet.waiting():
+                if self.config.getoption("clockwork_expired", False):
+                    self.destroyed_stack = self.deployment.lifecycle.destroy_expired()
+                else:
+                    self.destroyed_stack = self.deployment.lifecycle.destroy_stack()
         except ClockworkError as exc:
             self.error = str(exc)
         session.items = []
@@ -288,7 +296,7 @@ class ClockworkSession:
                 if self.declarations
                 else ["clockwork: nothing declared"]
             ):
-                self._write_line(line)
+                self.outlet.line(line)
             return True
         return None
 
@@ -308,6 +316,7 @@ class ClockworkSession:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """A section listing what was deployed, kept and destroyed."""
+        self.outlet.flush()
         if self._deployment is None and self.error is None:
             return
         from pytest_clockwork.reporting import summary_lines
@@ -326,7 +335,7 @@ class ClockworkSession:
         if self._deployment is not None and self.options.apply:
             failed = exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
             failed = failed or bool(session.testsfailed)
-            with _signals_ignored():
+            with _signals_ignored(), self.outlet.waiting():
                 self._finish(failed=failed)
             if self.outcome is not None and self.outcome.failures:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -359,7 +368,7 @@ class ClockworkSession:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Restore the SIGTERM handler."""
-        for name in (FAILURE_DETAILS, BEFORE_EACH_TEST):
+        for name in (FAILURE_DETAILS, BEFORE_EACH_TEST, LINES_BETWEEN_TESTS):
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)
@@ -428,9 +437,33 @@ class BeforeEachTest:
         if resettable:
             from pytest_clockwork.copies import reset_before
 
-            problem = reset_before(session.deployment, item, resettable)
+            with session.outlet.waiting():
+                problem = reset_before(session.deployment, item, resettable)
             if problem is not None:
                 pytest.fail(problem, pytrace=False)
+
+
+class LinesBetweenTests:
+    """Writes the lines clockwork's threads said while a test ran, once it has ended
+    (and before the next starts): only the main thread writes while a test runs.
+
+    Registered only when the run declares resources.
+
+    Args:
+        outlet: The run's outlet.
+    """
+
+    def __init__(self, outlet: Outlet) -> None:
+        self.outlet = outlet
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logstart(self) -> None:
+        """Before pytest names the next test."""
+        self.outlet.flush()
+
+    def pytest_runtest_logfinish(self) -> None:
+        """After a test's outcome is shown."""
+        self.outlet.flush()
 
 
 def _has_assertions(bindings: Any) -> bool:
@@ -439,10 +472,9 @@ def _has_assertions(bindings: Any) -> bool:
     return any(resource.assertions for _, resource in reachable(bindings))
 
 
-_write_lock = threading.Lock()
 FAILURE_DETAILS = "clockwork-failure-details"
 BEFORE_EACH_TEST = "clockwork-before-each-test"
-_nothing = contextlib.nullcontext
+LINES_BETWEEN_TESTS = "clockwork-lines-between-tests"
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
