@@ -20,6 +20,7 @@ import functools
 import os
 import subprocess
 import textwrap
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -126,6 +127,32 @@ def leftovers(docker_client: Any, pytester: pytest.Pytester) -> Iterator[Any]:
     yield check
     for name in check()["containers"]:
         docker_client.containers.get(name).remove(force=True)
+
+
+@pytest.fixture
+def built(docker_client: Any, pytester: pytest.Pytester) -> Iterator[Any]:
+    """A function listing the images clockwork built for the pytester rootdir (a cache);
+    removes them after the test."""
+    from pytest_clockwork.state import root_id
+
+    label = f"clockwork.root={root_id(pytester.path)}"
+
+    def images() -> list[Any]:
+        return list(docker_client.images.list(filters={"label": label}))
+
+    yield images
+    # Containers first (a failed test may leave one running): an image in use stays.
+    for container in docker_client.containers.list(all=True, filters={"label": label}):
+        container.remove(force=True)
+    for image in images():
+        docker_client.images.remove(image.id, force=True)
+
+
+@pytest.fixture
+def token() -> str:
+    """Text no other run has: what a test builds is its own, even with another suite
+    building the same Dockerfile on the same engine."""
+    return uuid.uuid4().hex[:12]
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,28 +33,6 @@ def test_get(api):
     expected = Path("api/index.html").read_text()
     assert httpx.get(api.url(80) + "/index.html").text == expected
 """
-
-
-@pytest.fixture
-def token() -> str:
-    """Text no other build has: what this test builds is its own."""
-    return uuid.uuid4().hex[:12]
-
-
-@pytest.fixture
-def built(docker_client: Any, pytester: pytest.Pytester) -> Iterator[Any]:
-    """The images clockwork built for the pytester rootdir; removed after the test."""
-    label = f"clockwork.root={root_id(pytester.path)}"
-
-    def images() -> list[Any]:
-        return list(docker_client.images.list(filters={"label": label}))
-
-    yield images
-    # Containers first (a failed test may leave one running): an image in use stays.
-    for container in docker_client.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True)
-    for image in images():
-        docker_client.images.remove(image.id, force=True)
 
 
 def write_api(root: Path, index: str, dockerfile: str | None = None) -> None:

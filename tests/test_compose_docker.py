@@ -5,13 +5,10 @@ runs, and nothing left behind."""
 from __future__ import annotations
 
 import textwrap
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from pytest_clockwork.state import root_id
 from tests.support.engine import reported_image
 
 pytestmark = pytest.mark.docker
@@ -55,21 +52,6 @@ services:
 volumes:
   shared:
 """
-
-
-@pytest.fixture
-def built(docker_client: Any, pytester: pytest.Pytester) -> Iterator[Any]:
-    """The images clockwork built for the pytester rootdir (a cache); removed after."""
-    label = f"clockwork.root={root_id(pytester.path)}"
-
-    def images() -> list[Any]:
-        return list(docker_client.images.list(filters={"label": label}))
-
-    yield images
-    for container in docker_client.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True)
-    for image in images():
-        docker_client.images.remove(image.id, force=True)
 
 
 def write(pytester: pytest.Pytester, text: str, name: str = "compose.yaml") -> None:
@@ -220,11 +202,11 @@ def test_a_service_built_from_a_dockerfile_with_target_and_args(
     leftovers: Any,
     built: Any,
     monkeypatch: pytest.MonkeyPatch,
+    token: str,
 ) -> None:
     monkeypatch.setenv("RELEASE", "1.2.3")
-    # A token of this run in each build: two suites on one engine building the same
-    # Dockerfile at the same moment can get one image between them, labelled for one root.
-    token = uuid.uuid4().hex[:12]
+    # The token in each build: two suites on one engine building the same Dockerfile at
+    # the same moment can get one image between them, labelled for one root.
     write(
         pytester,
         f"""

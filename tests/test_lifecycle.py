@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from pathlib import Path
@@ -10,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.harness import BLOCKING_TEST, eventually, run_subprocess, start_blocked
+from tests.support.harness import (
+    BLOCKING_TEST,
+    eventually,
+    read_state,
+    run_subprocess,
+    start_blocked,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -22,11 +27,6 @@ stuck = DockerResource(
     start_timeout=60,
 )
 """
-
-
-def _state(pytester: pytest.Pytester) -> dict[str, Any]:
-    path = pytester.path / ".clockwork" / "stacks" / "default.json"
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _watchdog_log(pytester: pytest.Pytester) -> str:
@@ -46,7 +46,7 @@ def test_signal_during_deployment_removes_what_was_created(
     output, _ = process.communicate(timeout=30)
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output
     assert leftovers() == {"containers": [], "networks": []}
-    assert _state(pytester) == {}
+    assert read_state(pytester.path) == {}
     assert "destroyed what it left" not in _watchdog_log(pytester)  # the session did it
 
 
@@ -63,7 +63,7 @@ def test_signal_during_a_test_tears_down(
     if signum == signal.SIGTERM:
         assert "terminated by signal 15 (SIGTERM)" in output
     assert leftovers() == {"containers": [], "networks": []}
-    assert _state(pytester) == {}
+    assert read_state(pytester.path) == {}
 
 
 def test_sigkill_the_watchdog_cleans_up_within_seconds(
@@ -80,7 +80,7 @@ def test_sigkill_the_watchdog_cleans_up_within_seconds(
     )
     # The watchdog logs once it has also forgotten the records.
     eventually(lambda: "died; destroyed what it left: web" in _watchdog_log(pytester), timeout=5)
-    assert _state(pytester) == {}
+    assert read_state(pytester.path) == {}
 
 
 def test_watchdog_killed_too_the_next_session_reaps(
@@ -94,7 +94,7 @@ def test_watchdog_killed_too_the_next_session_reaps(
     )
     test = BLOCKING_TEST.replace("def test_blocks(web):", "def test_blocks(web, notes):")
     process = start_blocked(pytester, "--clockwork-apply", test=test)
-    (session,) = _state(pytester)["sessions"].values()
+    (session,) = read_state(pytester.path)["sessions"].values()
     os.kill(session["watchdog_pid"], signal.SIGKILL)
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=10)
@@ -139,7 +139,7 @@ def test_two_concurrent_sessions_do_not_clash(
     names = sorted(p.name for p in pytester.path.glob("running-*"))
     assert len(set(names)) == 2
     assert leftovers() == {"containers": [], "networks": []}
-    assert _state(pytester) == {}
+    assert read_state(pytester.path) == {}
 
 
 def test_destroy_leaves_a_live_session_alone(
